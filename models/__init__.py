@@ -1,0 +1,21 @@
+"""ganflow.models: torch networks built from frozen dataclass configs, and checkpoint I/O."""
+
+from ganflow.models.build import build_component, component_config_from_dict, config_to_dict
+from ganflow.models.checkpoint import load_checkpoint, load_modules, save_checkpoint
+from ganflow.models.registry import COMPONENTS, CRITICS, GENERATORS, Registry
+
+# importing the architecture modules registers them
+from ganflow.models import dcgan, mlp  # noqa: E402,F401  isort: skip
+
+__all__ = [
+    "COMPONENTS",
+    "CRITICS",
+    "GENERATORS",
+    "Registry",
+    "build_component",
+    "component_config_from_dict",
+    "config_to_dict",
+    "load_checkpoint",
+    "load_modules",
+    "save_checkpoint",
+]

@@ -1,0 +1,1 @@
+"""ganflow.sampler."""
