@@ -1,0 +1,127 @@
+"""Run directory -> validated ONNX bundle (manifest, card, weights, sample grid), atomically."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ganflow.export.card import model_card
+from ganflow.export.components import EXPORTERS
+from ganflow.export.onnx_export import OPSET, check_parity, export_onnx
+from ganflow.models import load_modules
+from ganflow.models.checkpoint import WEIGHTS
+from ganflow.sampler.bundle import CARD, FORMAT_VERSION, MANIFEST, load_bundle, sha256_file
+from ganflow.sampler.errors import InputError
+from ganflow.sampler.sample import sample_to
+
+VERSION = "0.1.0"
+GRID_SAMPLES = 64  # samples.png: 64 images, or 2000 points for 2-D data
+
+
+def _io(items: list[tuple[str, list[Any]]]) -> list[dict[str, Any]]:
+    return [{"name": n, "shape": s, "dtype": "float32"} for n, s in items]
+
+
+def export_bundle(run: str | Path, out: str | Path, overwrite: bool = False, log=print) -> dict[str, Any]:
+    """Export every component of the run in `run` to `out`; returns the manifest.
+
+    The bundle is built in a temporary folder beside `out` and renamed into place only after
+    every graph passed the checker and the parity test, so `out` is complete or untouched.
+    """
+    run, out = Path(run), Path(out)
+    if out.exists() and not overwrite:
+        raise InputError(f"{out} already exists: pass --overwrite or choose another --out")
+    meta, modules = load_modules(run)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.tmp-"))
+    try:
+        components = {}
+        for name, module in modules.items():
+            if name not in EXPORTERS:
+                continue
+            spec = EXPORTERS.get(name)(module)
+            path = tmp / spec.path
+            export_onnx(
+                module,
+                spec.make_inputs(8, _gen()),
+                [n for n, _ in spec.inputs],
+                [n for n, _ in spec.outputs],
+                path,
+            )
+            worst = check_parity(module, path, spec.make_inputs, [n for n, _ in spec.inputs])
+            log(f"exported {name}: {spec.path} (parity max |diff| {worst:.2e})")
+            components[name] = {
+                "path": spec.path,
+                "sha256": sha256_file(path),
+                "inputs": _io(spec.inputs),
+                "outputs": _io(spec.outputs),
+                "opset": OPSET,
+            }
+        shutil.copyfile(run / WEIGHTS if run.is_dir() else run, tmp / WEIGHTS)
+        summary = meta.get("summary", {})
+        manifest = {
+            "format_version": FORMAT_VERSION,
+            "family": meta.get("family", "gan"),
+            "latent_dim": modules["generator"].config.latent_dim,
+            "data": {k: meta["data"][k] for k in ("dataset", "shape", "range")},
+            "components": components,
+            "files": {WEIGHTS: sha256_file(tmp / WEIGHTS)},
+            "defaults": {"plain": {"truncation": None}},
+            "provenance": {
+                "ganflow_version": VERSION,
+                "components": meta["components"],
+                "train": meta.get("train", {}),
+                "steps": summary.get("step"),
+                "metrics": summary.get("metrics", {}),
+            },
+        }
+        _write_json(tmp / MANIFEST, manifest)
+        # the sample grid comes from the exported graph itself, through the sampler
+        n = GRID_SAMPLES if len(manifest["data"]["shape"]) == 3 else 2000
+        sample_to(load_bundle(tmp), tmp / "samples.png", n, device="cpu", seed=0)
+        manifest["files"]["samples.png"] = sha256_file(tmp / "samples.png")
+        _write_json(tmp / MANIFEST, manifest)
+        (tmp / CARD).write_text(model_card(manifest))
+        load_bundle(tmp)  # the finished bundle must pass the sampler's own checks
+        _publish(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return manifest
+
+
+def _gen():
+    import torch
+
+    return torch.Generator().manual_seed(0)
+
+
+def _write_json(path: Path, obj: Any) -> None:
+    path.write_text(json.dumps(obj, indent=2, sort_keys=True, default=_jsonable) + "\n")
+
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, np.generic):
+        return v.item()
+    raise TypeError(f"not JSON serialisable: {type(v)}")
+
+
+def _publish(tmp: Path, out: Path) -> None:
+    """Rename tmp to out; an existing out is swapped aside first and removed after."""
+    for f in tmp.rglob("*"):
+        if f.is_file():
+            with open(f, "rb") as fh:
+                os.fsync(fh.fileno())
+    old = None
+    if out.exists():
+        old = out.with_name(f".{out.name}.old-{os.getpid()}")
+        os.replace(out, old)
+    os.replace(tmp, out)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)

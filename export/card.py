@@ -1,0 +1,66 @@
+"""The bundle's model card (README.md) with Hugging Face YAML metadata."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+_HF_DATASETS = {"mnist": "ylecun/mnist", "fashion-mnist": "zalando-datasets/fashion_mnist"}
+
+
+def _yaml_list(items: list[str]) -> str:
+    return "".join(f"\n  - {json.dumps(i)}" for i in items)
+
+
+def model_card(manifest: dict[str, Any]) -> str:
+    """README.md text: YAML front matter, description, training summary, metrics, usage."""
+    prov = manifest["provenance"]
+    data = manifest["data"]["dataset"]
+    family = manifest["family"]
+    tags = ["ganflow", "gan", "onnx", family, data]
+    metrics = prov.get("metrics", {})
+    front = ["library_name: ganflow", "license: mit", f"tags:{_yaml_list(tags)}"]
+    if data in _HF_DATASETS:
+        front.append(f"datasets:{_yaml_list([_HF_DATASETS[data]])}")
+    if metrics:
+        front.append(f"metrics:{_yaml_list(sorted(metrics))}")
+    train = prov.get("train", {})
+    comps = manifest["components"]
+    rows = "\n".join(f"| {k} | {v:.4g} |" for k, v in sorted(metrics.items()))
+    table = f"| metric | value |\n| --- | --- |\n{rows}" if metrics else "No metrics were recorded."
+    arch = prov.get("components", {})
+    return f"""---
+{chr(10).join(front)}
+---
+
+# {family} on {data} (ganflow)
+
+A {family.upper()} generator for `{data}` samples of shape {manifest["data"]["shape"]}, trained
+with ganflow and exported to ONNX. The bundle runs with the torch-free ganflow sampler on
+onnxruntime (CUDA when present).
+
+Components: {", ".join(f"`{c}`" for c in sorted(comps))}. Latent dimension {manifest["latent_dim"]}.
+Architectures: {", ".join(f"{k} `{v.get('arch')}`" for k, v in sorted(arch.items()))}.
+
+## Training
+
+Loss `{train.get("loss")}`, {prov.get("steps")} steps, batch {train.get("batch_size")},
+Adam lr G {train.get("lr_g")} / D {train.get("lr_d")}, betas {train.get("betas")}, seed
+{train.get("seed")}.
+
+## Metrics at export
+
+{table}
+
+![samples](samples.png)
+
+## Usage
+
+```bash
+pip install 'ganflow[gpu]'   # or ganflow[cpu]
+ganflow info BUNDLE
+ganflow sample BUNDLE -n 64 --out samples.png
+```
+
+Replace `BUNDLE` with this folder or its Hub id.
+"""

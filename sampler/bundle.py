@@ -1,0 +1,190 @@
+"""Bundle reader: manifest schema, safe paths, sha256 integrity, supported methods."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ganflow.sampler.errors import BundleError, ComponentMissingError
+
+FORMAT_VERSION = 1
+MANIFEST = "config.json"
+CARD = "README.md"  # not hashed: the Hub lets owners edit the card
+
+
+def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+@dataclass(frozen=True)
+class Component:
+    name: str
+    path: Path  # absolute, inside the bundle
+    sha256: str
+    inputs: list[dict[str, Any]]  # [{"name", "shape" (ints and "batch"), "dtype"}]
+    outputs: list[dict[str, Any]]
+    opset: int
+
+
+@dataclass(frozen=True)
+class Bundle:
+    root: Path
+    manifest: dict[str, Any]
+    components: dict[str, Component]
+
+    @property
+    def latent_dim(self) -> int:
+        return int(self.manifest["latent_dim"])
+
+    @property
+    def data_shape(self) -> tuple[int, ...]:
+        return tuple(self.manifest["data"]["shape"])
+
+    @property
+    def data_range(self) -> tuple[float, float] | None:
+        r = self.manifest["data"].get("range")
+        return None if r is None else (float(r[0]), float(r[1]))
+
+    def component(self, name: str, needed_for: str = "this") -> Component:
+        if name not in self.components:
+            raise ComponentMissingError(
+                f"bundle {self.root} has no {name!r} component, needed for {needed_for}; it has: "
+                f"{', '.join(sorted(self.components))}"
+            )
+        return self.components[name]
+
+    def defaults(self, method: str) -> dict[str, Any]:
+        return dict(self.manifest.get("defaults", {}).get(method, {}))
+
+
+def _require(cond: bool, root: Path, what: str) -> None:
+    if not cond:
+        raise BundleError(f"malformed manifest {root / MANIFEST}: {what}; re-export the bundle")
+
+
+def safe_path(root: Path, rel: Any) -> Path:
+    """Resolve a manifest path, refusing absolute paths, '..' and symlinks out of the bundle."""
+    _require(isinstance(rel, str) and rel != "", root, f"path {rel!r} is not a string")
+    p = Path(rel)
+    if p.is_absolute() or ".." in p.parts or "\\" in rel:
+        raise BundleError(f"bundle {root}: path {rel!r} leaves the bundle folder; refusing it")
+    full = (root / p).resolve()
+    if not full.is_relative_to(root.resolve()):
+        raise BundleError(f"bundle {root}: {rel!r} points outside the bundle (symlink?); refusing it")
+    return full
+
+
+def _check_io(root: Path, name: str, items: Any) -> list[dict[str, Any]]:
+    _require(isinstance(items, list) and items, root, f"{name} inputs/outputs must be a list")
+    for it in items:
+        _require(
+            isinstance(it, dict) and isinstance(it.get("name"), str),
+            root,
+            f"{name}: each input/output needs a name",
+        )
+        shape = it.get("shape")
+        _require(
+            isinstance(shape, list)
+            and all(
+                (isinstance(s, int) and not isinstance(s, bool) and s > 0) or s == "batch" for s in shape
+            ),
+            root,
+            f"{name}.{it['name']}: shape must hold positive ints or 'batch'",
+        )
+    return items
+
+
+def load_bundle(path: str | Path, verify: bool = True) -> Bundle:
+    """Read and check a bundle folder; with `verify`, check every sha256 before returning."""
+    root = Path(path)
+    if not root.exists():
+        raise BundleError(f"no bundle at {root}: pass a folder written by `ganflow export`")
+    if not root.is_dir() or not (root / MANIFEST).is_file():
+        raise BundleError(f"{root} is not a ganflow bundle (no {MANIFEST}): pass an exported folder")
+    try:
+        manifest = json.loads((root / MANIFEST).read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise BundleError(f"{root / MANIFEST} is not valid JSON ({e}); re-export the bundle") from None
+    _require(isinstance(manifest, dict), root, "top level must be an object")
+    version = manifest.get("format_version")
+    _require(isinstance(version, int), root, "format_version missing")
+    if version > FORMAT_VERSION:
+        raise BundleError(
+            f"bundle {root} has format_version {version}, this ganflow reads "
+            f"<= {FORMAT_VERSION}: upgrade ganflow"
+        )
+    d = manifest.get("latent_dim")
+    _require(isinstance(d, int) and not isinstance(d, bool) and d > 0, root, "latent_dim must be > 0")
+    data = manifest.get("data")
+    _require(
+        isinstance(data, dict)
+        and isinstance(data.get("shape"), list)
+        and data["shape"]
+        and all(isinstance(s, int) and s > 0 for s in data["shape"]),
+        root,
+        "data.shape",
+    )
+    rng = data.get("range")
+    _require(
+        rng is None
+        or (
+            isinstance(rng, list)
+            and len(rng) == 2
+            and all(isinstance(v, (int, float)) for v in rng)
+            and rng[0] < rng[1]
+        ),
+        root,
+        "data.range",
+    )
+    comps = manifest.get("components")
+    _require(isinstance(comps, dict) and comps, root, "components must be a non-empty object")
+    components: dict[str, Component] = {}
+    for name, c in comps.items():
+        _require(isinstance(c, dict), root, f"component {name!r} must be an object")
+        sha = c.get("sha256")
+        _require(isinstance(sha, str) and len(sha) == 64, root, f"{name}.sha256")
+        opset = c.get("opset")
+        _require(isinstance(opset, int), root, f"{name}.opset")
+        components[name] = Component(
+            name,
+            safe_path(root, c.get("path")),
+            sha,
+            _check_io(root, name, c.get("inputs")),
+            _check_io(root, name, c.get("outputs")),
+            opset,
+        )
+    files = manifest.get("files", {})
+    _require(isinstance(files, dict), root, "files must be an object")
+    bundle = Bundle(root, manifest, components)
+    if verify:
+        checks = [(c.path, c.sha256, name) for name, c in components.items()]
+        checks += [(safe_path(root, rel), sha, rel) for rel, sha in files.items()]
+        for full, sha, label in checks:
+            if not full.is_file():
+                raise BundleError(f"bundle {root} is incomplete: {label} ({full.name}) is missing")
+            if sha256_file(full) != sha:
+                raise BundleError(
+                    f"bundle {root}: {label} fails its sha256 check (tampered or "
+                    "corrupt); re-download or re-export it"
+                )
+    return bundle
+
+
+def integrity_report(bundle: Bundle) -> dict[str, str]:
+    """{file: "ok" | "missing" | "sha256 mismatch"} for every hashed file."""
+    out = {}
+    entries = [(c.path, c.sha256) for c in bundle.components.values()]
+    entries += [(safe_path(bundle.root, r), s) for r, s in bundle.manifest.get("files", {}).items()]
+    for full, sha in entries:
+        rel = str(full.relative_to(bundle.root.resolve()))
+        out[rel] = (
+            "missing" if not full.is_file() else "ok" if sha256_file(full) == sha else "sha256 mismatch"
+        )
+    return out

@@ -1,0 +1,314 @@
+"""The `ganflow` command line: train, export, sample, info, demo."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from ganflow.sampler.errors import GanflowError, InputError, MissingDependencyError
+
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    help="ganflow: train GANs, export them to ONNX, sample torch-free.",
+)
+train_app = typer.Typer(no_args_is_help=True, help="Train a model (needs ganflow[train]).")
+app.add_typer(train_app, name="train")
+
+
+def _need_torch(command: str) -> None:
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        raise MissingDependencyError(
+            f"`ganflow {command}` needs PyTorch: pip install 'ganflow[train]'"
+        ) from None
+
+
+def _echo_report(report: dict[str, Any]) -> None:
+    note = report.pop("device_note", "")
+    if note:
+        typer.echo(f"note: {note}", err=True)
+    typer.echo(
+        f"wrote {report['samples']} samples to {report['out']} with {report['method']} on "
+        f"{report['provider']} ({report['samples_per_s']:.0f} samples/s)"
+    )
+
+
+# 2-D demo settings (also used by the end-to-end test): MLP GAN on 25 Gaussians
+DEMO_2D_OPTIONS = dict(
+    lr_g=1e-4, lr_d=1e-4, betas=(0.5, 0.9), eval_every=500, sample_every=500, ckpt_every=1000
+)
+
+
+# --- train -------------------------------------------------------------------------------------
+
+
+def _train_gan(
+    data: str,
+    out: Path,
+    dataset: str | None,
+    arch: str,
+    loss: str,
+    steps: int,
+    batch_size: int,
+    latent_dim: int | None,
+    spectral_norm: bool,
+    options: dict,
+    resume: bool,
+    progress: bool | None,
+) -> dict:
+    _need_torch("train")
+    from ganflow.training import TrainConfig, default_components, train_gan
+    from ganflow.training.data import load_dataset
+
+    if resume:
+        if not (out / "config.json").is_file():
+            raise InputError(f"--resume: {out} holds no run (no config.json); drop --resume")
+        meta = json.loads((out / "config.json").read_text())
+        ds = load_dataset(data, dataset=dataset, seed=meta["train"]["seed"])
+        if ds.spec.to_dict() != meta["data"]:
+            raise InputError(f"--resume: --data {data} is not the data of the run in {out}")
+        cfg = TrainConfig.from_dict({**meta["train"], "steps": steps or meta["train"]["steps"]})
+        return train_gan(out, ds, config=cfg, resume=True, progress=progress)
+    if (out / "config.json").exists():
+        raise InputError(f"{out} already holds a run: pass --resume to continue it, or another --out")
+    try:
+        cfg = TrainConfig(loss=loss, steps=steps or 2000, batch_size=batch_size, **options)
+        ds = load_dataset(data, dataset=dataset, seed=cfg.seed)
+        comps = default_components(ds.spec, arch, latent_dim, spectral_norm)
+    except ValueError as e:
+        raise InputError(str(e)) from None
+    return train_gan(out, ds, comps, cfg, progress=progress)
+
+
+@train_app.command(
+    "gan",
+    epilog="Example: ganflow train gan --data gaussians25 --out runs/g25 "
+    "--steps 3000  |  ganflow train gan --data mnist.npz --loss wgan-gp --out runs/m",
+)
+def train_gan_cmd(
+    data: str = typer.Option(
+        ...,
+        help="gaussians25, gaussians8, swissroll, mnist, fashion-mnist, "
+        "or a path to mnist.npz / a folder of IDX files",
+    ),
+    out: Path = typer.Option(Path("runs/gan"), help="run directory"),
+    dataset: str = typer.Option(None, help="label of a --data path: mnist or fashion-mnist"),
+    arch: str = typer.Option("auto", help="mlp, dcgan, or auto (dcgan for images)"),
+    loss: str = typer.Option("bce", help="bce, wgan-gp or hinge"),
+    steps: int = typer.Option(None, help="generator steps [default: 2000; on --resume: the run's]"),
+    batch_size: int = typer.Option(64),
+    latent_dim: int = typer.Option(None, help="[default: 64 for images, 2 for 2-D data]"),
+    spectral_norm: bool = typer.Option(False, help="spectral norm on the critic"),
+    lr_g: float = typer.Option(2e-4),
+    lr_d: float = typer.Option(2e-4),
+    beta1: float = typer.Option(0.5),
+    beta2: float = typer.Option(0.999),
+    n_critic: int = typer.Option(None, help="critic steps per generator step [loss default]"),
+    gp_weight: float = typer.Option(10.0),
+    seed: int = typer.Option(0),
+    log_every: int = typer.Option(50),
+    eval_every: int = typer.Option(500),
+    sample_every: int = typer.Option(500),
+    ckpt_every: int = typer.Option(500),
+    resume: bool = typer.Option(False, help="continue the run in --out"),
+    progress: bool = typer.Option(None, help="progress bar [default: when a terminal]"),
+) -> None:
+    """Train a GAN (non-saturating, WGAN-GP or hinge loss) and checkpoint it in --out."""
+    opts = dict(
+        lr_g=lr_g,
+        lr_d=lr_d,
+        betas=(beta1, beta2),
+        n_critic=n_critic,
+        gp_weight=gp_weight,
+        seed=seed,
+        log_every=log_every,
+        eval_every=eval_every,
+        sample_every=sample_every,
+        ckpt_every=ckpt_every,
+    )
+    meta = _train_gan(
+        data, out, dataset, arch, loss, steps, batch_size, latent_dim, spectral_norm, opts, resume, progress
+    )
+    s = meta["summary"]
+    metrics = " ".join(f"{k}={v:.4g}" for k, v in s["metrics"].items())
+    typer.echo(f"trained {meta['family']} to step {s['step']} in {out}  {metrics}")
+
+
+# --- export / sample / info --------------------------------------------------------------------
+
+
+def _export(run: Path, out: Path, overwrite: bool) -> dict:
+    _need_torch("export")
+    from ganflow.export import export_bundle
+    from ganflow.models.checkpoint import CheckpointError
+
+    try:
+        return export_bundle(run, out, overwrite=overwrite, log=typer.echo)
+    except CheckpointError as e:
+        raise InputError(str(e)) from None
+
+
+@app.command(epilog="Example: ganflow export runs/g25 --out bundles/g25")
+def export(
+    run: Path = typer.Argument(..., help="run directory written by `ganflow train`"),
+    out: Path = typer.Option(..., help="bundle folder to write"),
+    overwrite: bool = typer.Option(False, help="replace an existing bundle"),
+) -> None:
+    """Export a trained run to an ONNX bundle, checked against PyTorch."""
+    manifest = _export(run, out, overwrite)
+    typer.echo(f"wrote bundle {out} ({', '.join(sorted(manifest['components']))})")
+
+
+@app.command(epilog="Example: ganflow sample bundles/g25 -n 10000 --out samples.npz --seed 1")
+def sample(
+    bundle: str = typer.Argument(..., help="bundle folder"),
+    n: int = typer.Option(64, "-n", "--num-samples", help="number of samples"),
+    out: Path = typer.Option(Path("samples.png"), help=".npz, .npy, .png (grid) or a folder"),
+    method: str = typer.Option("plain", help="sampling method preset"),
+    proposal: str = typer.Option(None, help="proposal stage (overrides the method's)"),
+    select: str = typer.Option(None, help="selection stage (overrides the method's)"),
+    refine: str = typer.Option(None, help="refinement stage (overrides the method's)"),
+    seed: int = typer.Option(0),
+    batch_size: int = typer.Option(256),
+    truncation: float = typer.Option(None, help="truncate N(0, I) latents at |z_i| <= t"),
+    device: str = typer.Option("auto", help="auto, cuda or cpu"),
+    fmt: str = typer.Option(None, "--format", help="npz, npy, png or png-dir [from --out]"),
+    overwrite: bool = typer.Option(False),
+) -> None:
+    """Draw samples from a bundle with onnxruntime (no PyTorch needed)."""
+    from ganflow.sampler.sample import sample_to
+
+    if n <= 0:
+        raise InputError(f"-n must be > 0, got {n}")
+    with typer.progressbar(length=n, label="sampling", file=sys.stderr) as bar:
+        report = sample_to(
+            bundle,
+            out,
+            n,
+            method=method,
+            proposal=proposal,
+            select=select,
+            refine=refine,
+            seed=seed,
+            batch_size=batch_size,
+            device=device,
+            fmt=fmt,
+            overwrite=overwrite,
+            options={"truncation": truncation},
+            on_batch=bar.update,
+        )
+    _echo_report(report)
+
+
+@app.command(epilog="Example: ganflow info bundles/g25 --json")
+def info(
+    bundle: str = typer.Argument(..., help="bundle folder"),
+    as_json: bool = typer.Option(False, "--json", help="print JSON"),
+) -> None:
+    """Show a bundle's manifest, components, supported methods and integrity."""
+    from ganflow.sampler.bundle import integrity_report, load_bundle
+    from ganflow.sampler.pipeline import supported_methods
+
+    b = load_bundle(bundle, verify=False)
+    integrity = integrity_report(b)
+    doc = {
+        "bundle": str(b.root),
+        "family": b.manifest.get("family"),
+        "latent_dim": b.latent_dim,
+        "data": b.manifest["data"],
+        "methods": supported_methods(b),
+        "components": {
+            k: {
+                "path": str(c.path.relative_to(b.root.resolve())),
+                "inputs": c.inputs,
+                "outputs": c.outputs,
+                "opset": c.opset,
+            }
+            for k, c in b.components.items()
+        },
+        "integrity": integrity,
+        "provenance": b.manifest.get("provenance", {}),
+    }
+    if as_json:
+        typer.echo(json.dumps(doc, indent=2))
+    else:
+        typer.echo(
+            f"bundle      {doc['bundle']}\nfamily      {doc['family']}\n"
+            f"data        {b.manifest['data']}\nlatent_dim  {b.latent_dim}\n"
+            f"methods     {', '.join(doc['methods'])}"
+        )
+        for k, c in doc["components"].items():
+            sig = ", ".join(f"{i['name']}{i['shape']}" for i in c["inputs"])
+            outs = ", ".join(f"{o['name']}{o['shape']}" for o in c["outputs"])
+            typer.echo(f"component   {k}: {c['path']} ({sig}) -> ({outs}) opset {c['opset']}")
+        prov = doc["provenance"]
+        typer.echo(f"trained     {prov.get('steps')} steps, metrics {prov.get('metrics')}")
+        for f, status in integrity.items():
+            typer.echo(f"integrity   {f}: {status}")
+    if any(v != "ok" for v in integrity.values()):
+        raise typer.Exit(1)
+
+
+# --- demo --------------------------------------------------------------------------------------
+
+
+@app.command(epilog="Example: ganflow demo  |  ganflow demo --data ../shared/data/mnist.npz")
+def demo(
+    data: str = typer.Option(None, help="path to MNIST (npz or IDX folder) [default: 25 Gaussians]"),
+    out: Path = typer.Option(Path("ganflow-demo"), help="folder for the run, bundle and samples"),
+    steps: int = typer.Option(None, help="[default: 3000 (2-D), 2000 (MNIST)]"),
+    device: str = typer.Option("auto", help="auto, cuda or cpu for sampling"),
+) -> None:
+    """Train a small GAN, export it, sample from the bundle, and print where it all is."""
+    from ganflow.sampler.sample import sample_to
+
+    image = data is not None
+    run, bundle = out / "run", out / "bundle"
+    if (run / "config.json").exists():
+        raise InputError(f"{out} already holds a demo: remove it or pass another --out")
+    typer.echo(f"1/3 training a GAN on {data or 'gaussians25'} in {run}")
+    if image:  # DCGAN, non-saturating loss
+        opts = dict(
+            lr_g=2e-4, lr_d=2e-4, betas=(0.5, 0.999), eval_every=500, sample_every=500, ckpt_every=500
+        )
+        meta = _train_gan(data, run, None, "dcgan", "bce", steps or 2000, 64, 64, False, opts, False, None)
+    else:
+        opts = dict(DEMO_2D_OPTIONS)
+        meta = _train_gan(
+            "gaussians25", run, None, "mlp", "bce", steps or 3000, 256, 2, False, opts, False, None
+        )
+    typer.echo(f"    step {meta['summary']['step']}: {meta['summary']['metrics']}")
+    typer.echo(f"2/3 exporting to {bundle}")
+    _export(run, bundle, overwrite=True)
+    typer.echo("3/3 sampling from the bundle with onnxruntime")
+    grid = out / "samples.png"
+    n_grid = 64 if image else 5000
+    _echo_report(sample_to(bundle, grid, n_grid, device=device, overwrite=True))
+    _echo_report(sample_to(bundle, out / "samples.npz", 10_000, device=device, overwrite=True))
+    typer.echo(
+        f"\nrun (checkpoints, metrics.jsonl, samples/): {run}\nbundle: {bundle}\n"
+        f"sample grid: {grid}\nsamples: {out / 'samples.npz'}\n"
+        f"next: ganflow info {bundle}  |  ganflow sample {bundle} -n 16 --out more.png"
+    )
+
+
+def main() -> None:
+    try:
+        app()
+    except GanflowError as e:
+        typer.echo(f"error: {e}", err=True)
+        sys.exit(e.exit_code)
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,62 @@
+"""High-level sampling: bundle + pipeline + writer, with a report of what ran."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ganflow.sampler.bundle import Bundle, load_bundle
+from ganflow.sampler.pipeline import Pipeline
+from ganflow.sampler.runtime import Runtime
+from ganflow.sampler.writers import open_writer
+
+
+def sample_to(
+    bundle: str | Path | Bundle,
+    out: str | Path,
+    n: int,
+    *,
+    method: str = "plain",
+    proposal: str | None = None,
+    select: str | None = None,
+    refine: str | None = None,
+    seed: int = 0,
+    batch_size: int = 256,
+    device: str = "auto",
+    fmt: str | None = None,
+    overwrite: bool = False,
+    options: dict[str, Any] | None = None,
+    on_batch: Callable[[int], None] | None = None,
+) -> dict[str, Any]:
+    """Draw `n` samples into `out` (complete or absent); returns the pipeline's report."""
+    b = bundle if isinstance(bundle, Bundle) else load_bundle(bundle)
+    runtime = Runtime(device)
+    pipe = Pipeline(
+        b,
+        runtime,
+        method=method,
+        seed=seed,
+        proposal=proposal,
+        select=select,
+        refine=refine,
+        options=options or {},
+    )
+    writer = open_writer(out, n, b.data_shape, b.latent_dim, b.data_range, fmt, overwrite)
+    try:
+        for lo, z, x in pipe.generate(n, batch_size):
+            writer.write(lo, z, x)
+            if on_batch is not None:
+                on_batch(len(x))
+        writer.commit()
+    except BaseException:
+        writer.abort()
+        raise
+    report = dict(pipe.stats)
+    report.update(
+        out=str(out),
+        provider=runtime.provider,
+        device_note=runtime.note,
+        samples_per_s=report["samples"] / max(report["seconds"], 1e-9),
+    )
+    return report

@@ -1,0 +1,52 @@
+"""Shared fixtures: paths, a tiny trained run and its exported bundle (built once per session)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+MNIST = ROOT.parent / "shared" / "data" / "mnist.npz"
+
+
+def ganflow(*args: str, env: dict | None = None, check: bool = True, timeout: float = 600):
+    """Run the `ganflow` CLI in a subprocess; returns CompletedProcess (text)."""
+    full_env = {**os.environ, **(env or {})}
+    proc = subprocess.run(
+        [sys.executable, "-m", "ganflow.sampler.cli", *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=timeout,
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(f"ganflow {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr}")
+    return proc
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory) -> Path:
+    """A 2-D GAN trained for a few steps (seconds): for checkpoint, export and sampler tests."""
+    from ganflow.training import TrainConfig, default_components, train_gan
+    from ganflow.training.data import load_dataset
+
+    run = tmp_path_factory.mktemp("runs") / "tiny"
+    ds = load_dataset("gaussians25")
+    cfg = TrainConfig(
+        steps=30, batch_size=64, log_every=10, eval_every=30, sample_every=30, ckpt_every=30, eval_samples=256
+    )
+    train_gan(run, ds, default_components(ds.spec), cfg, progress=False)
+    return run
+
+
+@pytest.fixture(scope="session")
+def tiny_bundle(tiny_run, tmp_path_factory) -> Path:
+    from ganflow.export import export_bundle
+
+    out = tmp_path_factory.mktemp("bundles") / "tiny"
+    export_bundle(tiny_run, out, log=lambda *a: None)
+    return out

@@ -1,0 +1,65 @@
+"""GAN losses: registry, known values and the gradient penalty."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from ganflow.training.config import TrainConfig
+from ganflow.training.losses import LOSSES
+from ganflow.training.losses.wgan_gp import gradient_penalty
+
+
+class Const(nn.Module):
+    def __init__(self, real: float, fake: float):
+        super().__init__()
+        self.real, self.fake = real, fake
+
+    def forward(self, x):
+        return torch.where(
+            x[:, :1] > 0, torch.full_like(x[:, :1], self.real), torch.full_like(x[:, :1], self.fake)
+        )
+
+
+def test_registry_names():
+    assert LOSSES.names() == ["bce", "hinge", "wgan-gp"]
+    with pytest.raises(ValueError, match="unknown loss"):
+        TrainConfig(loss="wgan")
+
+
+def test_bce_known_value():
+    loss = LOSSES.get("bce")()
+    real, fake = torch.ones(4, 2), -torch.ones(4, 2)
+    d_loss, _ = loss.critic_loss(Const(0.0, 0.0), real, fake, torch.Generator())
+    assert d_loss.item() == pytest.approx(2 * math.log(2))  # D = 1/2 everywhere
+    g_loss = loss.generator_loss(Const(0.0, 2.0), fake)
+    assert g_loss.item() == pytest.approx(math.log1p(math.exp(-2.0)))
+
+
+def test_hinge_known_value():
+    loss = LOSSES.get("hinge")()
+    d_loss, _ = loss.critic_loss(Const(0.5, 0.5), torch.ones(3, 2), -torch.ones(3, 2), torch.Generator())
+    assert d_loss.item() == pytest.approx(0.5 + 1.5)
+
+
+def test_weighted_generator_loss():
+    loss = LOSSES.get("wgan-gp")()
+    critic = nn.Linear(2, 1)
+    fake = torch.randn(5, 2)
+    w = torch.tensor([1.0, 0, 0, 0, 0])
+    assert loss.generator_loss(critic, fake, w).item() == pytest.approx(-critic(fake[:1]).item())
+
+
+def test_gradient_penalty_zero_for_unit_slope():
+    critic = nn.Linear(3, 1, bias=False)
+    with torch.no_grad():
+        critic.weight.copy_(torch.tensor([[0.6, 0.8, 0.0]]))  # ||grad|| = 1 everywhere
+    gp = gradient_penalty(critic, torch.randn(8, 3), torch.randn(8, 3), torch.Generator())
+    assert gp.item() == pytest.approx(0.0, abs=1e-10)
+    with torch.no_grad():
+        critic.weight.mul_(3)  # ||grad|| = 3 -> (3 - 1)^2
+    gp = gradient_penalty(critic, torch.randn(8, 3), torch.randn(8, 3), torch.Generator())
+    assert gp.item() == pytest.approx(4.0)

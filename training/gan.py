@@ -1,0 +1,156 @@
+"""The GAN training loop: read it top to bottom (critic steps, generator step, log, checkpoint)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ganflow.models import build_component, load_checkpoint, save_checkpoint
+from ganflow.models.atomic import atomic_write_bytes
+from ganflow.training.config import TrainConfig
+from ganflow.training.data import Dataset, DataSpec
+from ganflow.training.evaluate import evaluate_samples, sample_figure
+from ganflow.training.jsonl import JsonlLog
+from ganflow.training.losses import LOSSES
+from ganflow.training.prior import GaussianPrior
+from ganflow.training.progress import Progress
+from ganflow.training.state import load_state, save_state
+
+VERSION = "0.1.0"
+
+
+def default_components(
+    spec: DataSpec, arch: str = "auto", latent_dim: int | None = None, spectral_norm: bool = False
+) -> dict[str, dict[str, Any]]:
+    """Generator and critic configs for the data: 'auto' is dcgan for images, mlp otherwise."""
+    image = len(spec.shape) == 3
+    arch = ("dcgan" if image else "mlp") if arch == "auto" else arch
+    latent_dim = latent_dim or (64 if image else 2)
+    gen: dict[str, Any] = {"arch": arch, "latent_dim": latent_dim, "data_shape": list(spec.shape)}
+    if arch == "mlp":
+        gen["tanh_output"] = spec.range == (-1.0, 1.0)
+    critic = {"arch": arch, "data_shape": list(spec.shape), "spectral_norm": spectral_norm}
+    # build once to validate the configs (raises ValueError with the reason)
+    build_component("generator", gen)
+    build_component("critic", critic)
+    return {"generator": gen, "critic": critic}
+
+
+@torch.no_grad()
+def _generate(generator: torch.nn.Module, z: torch.Tensor, batch: int = 1024) -> np.ndarray:
+    was_training = generator.training
+    generator.eval()
+    x = torch.cat([generator(z[i : i + batch]) for i in range(0, len(z), batch)])
+    generator.train(was_training)
+    return x.numpy()
+
+
+def train_gan(
+    run_dir: str | Path,
+    data: Dataset,
+    components: dict[str, dict[str, Any]] | None = None,
+    config: TrainConfig | None = None,
+    resume: bool = False,
+    progress: bool | None = None,
+    family: str = "gan",
+) -> dict[str, Any]:
+    """Train (or resume) a GAN in `run_dir`; returns the run's meta (configs + summary).
+
+    On resume, the configs come from the run's config.json; `config.steps` may extend the run.
+    """
+    run_dir = Path(run_dir)
+    start = 0
+    if resume:
+        meta, states = load_checkpoint(run_dir)
+        components = meta["components"]
+        saved = TrainConfig.from_dict(meta["train"])
+        config = TrainConfig.from_dict({**saved.to_dict(), "steps": (config or saved).steps})
+    if components is None or config is None:
+        raise ValueError("a new run needs components and config")
+
+    # --- build everything from the seed -------------------------------------------------------
+    torch.manual_seed(config.seed)
+    G = build_component("generator", components["generator"])
+    D = build_component("critic", components["critic"])
+    loss = LOSSES.get(config.loss).from_config(config)
+    n_critic = config.n_critic or loss.n_critic
+    opt_g = torch.optim.Adam(G.parameters(), lr=config.lr_g, betas=config.betas)
+    opt_d = torch.optim.Adam(D.parameters(), lr=config.lr_d, betas=config.betas)
+    rng = torch.Generator().manual_seed(config.seed)  # every random draw of the loop
+    prior = GaussianPrior(G.config.latent_dim)
+    # fixed latents for sample grids and evaluation: their own stream, never the loop's
+    z_eval = torch.randn(
+        config.eval_samples,
+        G.config.latent_dim,
+        generator=torch.Generator().manual_seed(config.seed + 10_000),
+    )
+    if resume:
+        G.load_state_dict(states["generator"])
+        D.load_state_dict(states["critic"])
+        start = load_state(run_dir, {"generator": opt_g, "critic": opt_d}, {"train": rng})
+        if start != meta["summary"]["step"]:
+            raise ValueError(
+                f"{run_dir}: state.safetensors is at step {start} but "
+                f"model.safetensors at {meta['summary']['step']}; delete one to resume"
+            )
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / "samples").mkdir(exist_ok=True)
+    log = JsonlLog(run_dir / "metrics.jsonl", resume_step=start)
+    x_train = torch.from_numpy(data.x)
+    meta = {
+        "ganflow_version": VERSION,
+        "family": family,
+        "components": components,
+        "data": data.spec.to_dict(),
+        "train": config.to_dict(),
+        "summary": {"step": start, "metrics": {}},
+    }
+
+    def checkpoint(step: int, metrics: dict[str, float]) -> None:
+        meta["summary"] = {"step": step, "metrics": metrics}
+        save_state(run_dir, step, {"generator": opt_g, "critic": opt_d}, {"train": rng})
+        save_checkpoint(run_dir, {"generator": G, "critic": D}, meta)
+
+    # --- the loop -------------------------------------------------------------------------------
+    bar = Progress(config.steps, start, enabled=progress, desc=f"{family} ")
+    t0, last_metrics = time.perf_counter(), {}
+    G.train()
+    D.train()
+    for step in range(start, config.steps):
+        for _ in range(n_critic):
+            real = x_train[torch.randint(len(x_train), (config.batch_size,), generator=rng)]
+            z, w = prior.sample(config.batch_size, rng)
+            with torch.no_grad():
+                fake = G(z)
+            loss_d, stats = loss.critic_loss(D, real, fake, rng, w)
+            opt_d.zero_grad(set_to_none=True)
+            loss_d.backward()
+            opt_d.step()
+
+        z, w = prior.sample(config.batch_size, rng)
+        loss_g = loss.generator_loss(D, G(z), w)
+        opt_g.zero_grad(set_to_none=True)
+        loss_g.backward()
+        opt_g.step()
+
+        done = step + 1
+        stats = {"loss_d": loss_d.item(), "loss_g": loss_g.item(), **stats}
+        bar.update(done, stats)
+        if done % config.log_every == 0:
+            log.write({"step": done, "kind": "train", "time_s": time.perf_counter() - t0, **stats})
+        final = done == config.steps
+        if done % config.eval_every == 0 or final:
+            last_metrics = evaluate_samples(data.spec, _generate(G, z_eval))
+            log.write({"step": done, "kind": "eval", **last_metrics})
+        if done % config.sample_every == 0 or final:
+            png = sample_figure(data.spec, _generate(G, z_eval))
+            atomic_write_bytes(run_dir / "samples" / f"step_{done:06d}.png", png)
+        if done % config.ckpt_every == 0 or final:
+            checkpoint(done, last_metrics)
+    bar.update(config.steps, force=True)
+    bar.close()
+    return meta

@@ -1,0 +1,48 @@
+"""The GAN loss interface and its registry."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ganflow.models.registry import Registry
+
+LOSSES: Registry = Registry("loss")
+
+
+class GANLoss:
+    """A critic objective and a generator objective over critic logits.
+
+    `weights` (optional, [N]) are per-example weights on the generated batch (importance
+    weights of a latent prior); None means uniform.
+    """
+
+    n_critic: int = 1  # critic updates per generator update, the loss's usual default
+
+    @classmethod
+    def from_config(cls, config) -> GANLoss:
+        """Build from a TrainConfig (losses read the options they need)."""
+        return cls()
+
+    def critic_loss(
+        self,
+        critic: nn.Module,
+        real: torch.Tensor,
+        fake: torch.Tensor,
+        rng: torch.Generator,
+        weights: torch.Tensor | None = None,
+    ) -> tuple[torch.Tensor, dict[str, float]]:
+        raise NotImplementedError
+
+    def generator_loss(
+        self, critic: nn.Module, fake: torch.Tensor, weights: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        raise NotImplementedError
+
+
+def wmean(v: torch.Tensor, weights: torch.Tensor | None) -> torch.Tensor:
+    """Mean of v [N] (or [N, 1]) under optional per-example weights [N] (self-normalised)."""
+    v = v.reshape(-1)
+    if weights is None:
+        return v.mean()
+    return (v * weights).sum() / weights.sum()

@@ -1,0 +1,70 @@
+"""Resume state (optimizers, RNG streams, step) in state.safetensors: no pickle."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import torch
+from safetensors import safe_open
+from safetensors.torch import save
+
+from ganflow.models.atomic import atomic_write_bytes
+
+STATE = "state.safetensors"
+
+
+def _optimizer_tensors(prefix: str, opt: torch.optim.Optimizer) -> tuple[dict, dict]:
+    sd = opt.state_dict()
+    tensors = {
+        f"{prefix}.state.{idx}.{key}": (v if torch.is_tensor(v) else torch.tensor(v)).contiguous()
+        for idx, st in sd["state"].items()
+        for key, v in st.items()
+    }
+    return tensors, {"param_groups": sd["param_groups"]}
+
+
+def save_state(
+    run_dir: str | Path,
+    step: int,
+    optimizers: dict[str, torch.optim.Optimizer],
+    rngs: dict[str, torch.Generator],
+) -> None:
+    """Write optimizer state, generator RNG states and the global torch RNG state atomically."""
+    tensors: dict[str, torch.Tensor] = {}
+    meta: dict = {"step": step, "optimizers": {}}
+    for name, opt in optimizers.items():
+        t, m = _optimizer_tensors(f"opt.{name}", opt)
+        tensors.update(t)
+        meta["optimizers"][name] = m
+    for name, g in rngs.items():
+        tensors[f"rng.{name}"] = g.get_state()
+    tensors["rng.__torch_global__"] = torch.get_rng_state()
+    data = save(tensors, metadata={"format": "pt", "ganflow_state": json.dumps(meta)})
+    atomic_write_bytes(Path(run_dir) / STATE, data)
+
+
+def load_state(
+    run_dir: str | Path,
+    optimizers: dict[str, torch.optim.Optimizer],
+    rngs: dict[str, torch.Generator],
+) -> int:
+    """Restore what save_state wrote into the given optimizers and generators; returns the step."""
+    path = Path(run_dir) / STATE
+    if not path.is_file():
+        raise FileNotFoundError(f"no {STATE} in {run_dir}: this run cannot be resumed")
+    with safe_open(str(path), framework="pt") as f:
+        meta = json.loads(f.metadata()["ganflow_state"])
+        tensors = {k: f.get_tensor(k) for k in f.keys()}
+    for name, opt in optimizers.items():
+        state: dict[int, dict] = {}
+        prefix = f"opt.{name}.state."
+        for key, v in tensors.items():
+            if key.startswith(prefix):
+                idx, field = key[len(prefix) :].split(".", 1)
+                state.setdefault(int(idx), {})[field] = v
+        opt.load_state_dict({"state": state, **meta["optimizers"][name]})
+    for name, g in rngs.items():
+        g.set_state(tensors[f"rng.{name}"])
+    torch.set_rng_state(tensors["rng.__torch_global__"])
+    return int(meta["step"])
