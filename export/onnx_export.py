@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -36,6 +37,9 @@ def export_onnx(
     dynamic_batch = dynamic_batch or [True] * len(example)
     batch = torch.export.Dim("batch", min=1, max=1 << 20)
     shapes = tuple({0: batch} if dyn else None for dyn in dynamic_batch)
+    quiet = logging.getLogger("torch.onnx")  # e.g. "torchvision is not installed" notices
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")
         program = torch.onnx.export(
@@ -50,6 +54,7 @@ def export_onnx(
             verbose=False,
             report=False,
         )
+    quiet.setLevel(level)
     model = program.model_proto
     model.ir_version = min(model.ir_version, IR_VERSION)
     model.doc_string = f"ganflow export of {type(module).__name__}"

@@ -40,10 +40,37 @@ def _echo_report(report: dict[str, Any]) -> None:
     )
 
 
-# 2-D demo settings (also used by the end-to-end test): MLP GAN on 25 Gaussians
-DEMO_2D_OPTIONS = dict(
-    lr_g=1e-4, lr_d=1e-4, betas=(0.5, 0.9), eval_every=500, sample_every=500, ckpt_every=1000
-)
+# The demo's settings (the end-to-end test trains with the 2-D ones too): model, trainer
+DEMO = {
+    "2d": (
+        {"arch": "mlp", "latent_dim": 2, "width": 128},
+        {
+            "loss": "bce",
+            "steps": 6000,
+            "batch_size": 512,
+            "lr_g": 5e-4,
+            "lr_d": 5e-4,
+            "betas": (0.5, 0.999),
+            "eval_every": 1000,
+            "sample_every": 1000,
+            "ckpt_every": 1000,
+        },
+    ),
+    "mnist": (
+        {"arch": "dcgan", "latent_dim": 64, "width": 32},
+        {
+            "loss": "bce",
+            "steps": 2000,
+            "batch_size": 64,
+            "lr_g": 2e-4,
+            "lr_d": 2e-4,
+            "betas": (0.5, 0.999),
+            "eval_every": 500,
+            "sample_every": 500,
+            "ckpt_every": 500,
+        },
+    ),
+}
 
 
 # --- train -------------------------------------------------------------------------------------
@@ -53,20 +80,17 @@ def _train_gan(
     data: str,
     out: Path,
     dataset: str | None,
-    arch: str,
-    loss: str,
-    steps: int,
-    batch_size: int,
-    latent_dim: int | None,
-    spectral_norm: bool,
-    options: dict,
-    resume: bool,
-    progress: bool | None,
+    model: dict,
+    train: dict,
+    resume: bool = False,
+    progress: bool | None = None,
 ) -> dict:
+    """model: arch, latent_dim, width, spectral_norm; train: TrainConfig fields (None = default)."""
     _need_torch("train")
     from ganflow.training import TrainConfig, default_components, train_gan
     from ganflow.training.data import load_dataset
 
+    train = {k: v for k, v in train.items() if v is not None}
     if resume:
         if not (out / "config.json").is_file():
             raise InputError(f"--resume: {out} holds no run (no config.json); drop --resume")
@@ -74,14 +98,14 @@ def _train_gan(
         ds = load_dataset(data, dataset=dataset, seed=meta["train"]["seed"])
         if ds.spec.to_dict() != meta["data"]:
             raise InputError(f"--resume: --data {data} is not the data of the run in {out}")
-        cfg = TrainConfig.from_dict({**meta["train"], "steps": steps or meta["train"]["steps"]})
+        cfg = TrainConfig.from_dict({**meta["train"], "steps": train.get("steps", meta["train"]["steps"])})
         return train_gan(out, ds, config=cfg, resume=True, progress=progress)
     if (out / "config.json").exists():
         raise InputError(f"{out} already holds a run: pass --resume to continue it, or another --out")
     try:
-        cfg = TrainConfig(loss=loss, steps=steps or 2000, batch_size=batch_size, **options)
+        cfg = TrainConfig(**train)
         ds = load_dataset(data, dataset=dataset, seed=cfg.seed)
-        comps = default_components(ds.spec, arch, latent_dim, spectral_norm)
+        comps = default_components(ds.spec, **model)
     except ValueError as e:
         raise InputError(str(e)) from None
     return train_gan(out, ds, comps, cfg, progress=progress)
@@ -89,8 +113,8 @@ def _train_gan(
 
 @train_app.command(
     "gan",
-    epilog="Example: ganflow train gan --data gaussians25 --out runs/g25 "
-    "--steps 3000  |  ganflow train gan --data mnist.npz --loss wgan-gp --out runs/m",
+    epilog="Example: ganflow train gan --data gaussians25 --out runs/g25 --steps 3000  |  "
+    "ganflow train gan --data ../shared/data/mnist.npz --loss wgan-gp --out runs/mnist",
 )
 def train_gan_cmd(
     data: str = typer.Option(
@@ -101,11 +125,12 @@ def train_gan_cmd(
     out: Path = typer.Option(Path("runs/gan"), help="run directory"),
     dataset: str = typer.Option(None, help="label of a --data path: mnist or fashion-mnist"),
     arch: str = typer.Option("auto", help="mlp, dcgan, or auto (dcgan for images)"),
+    width: int = typer.Option(None, help="MLP hidden units / DCGAN base channels"),
+    latent_dim: int = typer.Option(None, help="[default: 64 for images, 2 for 2-D data]"),
+    spectral_norm: bool = typer.Option(False, help="spectral norm on the critic"),
     loss: str = typer.Option("bce", help="bce, wgan-gp or hinge"),
     steps: int = typer.Option(None, help="generator steps [default: 2000; on --resume: the run's]"),
     batch_size: int = typer.Option(64),
-    latent_dim: int = typer.Option(None, help="[default: 64 for images, 2 for 2-D data]"),
-    spectral_norm: bool = typer.Option(False, help="spectral norm on the critic"),
     lr_g: float = typer.Option(2e-4),
     lr_d: float = typer.Option(2e-4),
     beta1: float = typer.Option(0.5),
@@ -117,11 +142,15 @@ def train_gan_cmd(
     eval_every: int = typer.Option(500),
     sample_every: int = typer.Option(500),
     ckpt_every: int = typer.Option(500),
-    resume: bool = typer.Option(False, help="continue the run in --out"),
+    resume: bool = typer.Option(False, help="continue the run in --out (to --steps if given)"),
     progress: bool = typer.Option(None, help="progress bar [default: when a terminal]"),
 ) -> None:
     """Train a GAN (non-saturating, WGAN-GP or hinge loss) and checkpoint it in --out."""
-    opts = dict(
+    model = dict(arch=arch, latent_dim=latent_dim, spectral_norm=spectral_norm, width=width)
+    train = dict(
+        loss=loss,
+        steps=steps,
+        batch_size=batch_size,
         lr_g=lr_g,
         lr_d=lr_d,
         betas=(beta1, beta2),
@@ -133,9 +162,7 @@ def train_gan_cmd(
         sample_every=sample_every,
         ckpt_every=ckpt_every,
     )
-    meta = _train_gan(
-        data, out, dataset, arch, loss, steps, batch_size, latent_dim, spectral_norm, opts, resume, progress
-    )
+    meta = _train_gan(data, out, dataset, model, train, resume, progress)
     s = meta["summary"]
     metrics = " ".join(f"{k}={v:.4g}" for k, v in s["metrics"].items())
     typer.echo(f"trained {meta['family']} to step {s['step']} in {out}  {metrics}")
@@ -187,23 +214,22 @@ def sample(
 
     if n <= 0:
         raise InputError(f"-n must be > 0, got {n}")
-    with typer.progressbar(length=n, label="sampling", file=sys.stderr) as bar:
-        report = sample_to(
-            bundle,
-            out,
-            n,
-            method=method,
-            proposal=proposal,
-            select=select,
-            refine=refine,
-            seed=seed,
-            batch_size=batch_size,
-            device=device,
-            fmt=fmt,
-            overwrite=overwrite,
-            options={"truncation": truncation},
-            on_batch=bar.update,
-        )
+    report = sample_to(
+        bundle,
+        out,
+        n,
+        method=method,
+        proposal=proposal,
+        select=select,
+        refine=refine,
+        seed=seed,
+        batch_size=batch_size,
+        device=device,
+        fmt=fmt,
+        overwrite=overwrite,
+        options={"truncation": truncation},
+        progress=sys.stderr.isatty(),
+    )
     _echo_report(report)
 
 
@@ -263,7 +289,7 @@ def info(
 def demo(
     data: str = typer.Option(None, help="path to MNIST (npz or IDX folder) [default: 25 Gaussians]"),
     out: Path = typer.Option(Path("ganflow-demo"), help="folder for the run, bundle and samples"),
-    steps: int = typer.Option(None, help="[default: 3000 (2-D), 2000 (MNIST)]"),
+    steps: int = typer.Option(None, help="[default: 6000 (2-D), 2000 (MNIST)]"),
     device: str = typer.Option("auto", help="auto, cuda or cpu for sampling"),
 ) -> None:
     """Train a small GAN, export it, sample from the bundle, and print where it all is."""
@@ -273,17 +299,10 @@ def demo(
     run, bundle = out / "run", out / "bundle"
     if (run / "config.json").exists():
         raise InputError(f"{out} already holds a demo: remove it or pass another --out")
+    model, train = DEMO["mnist" if image else "2d"]
+    train = {**train, "steps": steps or train["steps"]}
     typer.echo(f"1/3 training a GAN on {data or 'gaussians25'} in {run}")
-    if image:  # DCGAN, non-saturating loss
-        opts = dict(
-            lr_g=2e-4, lr_d=2e-4, betas=(0.5, 0.999), eval_every=500, sample_every=500, ckpt_every=500
-        )
-        meta = _train_gan(data, run, None, "dcgan", "bce", steps or 2000, 64, 64, False, opts, False, None)
-    else:
-        opts = dict(DEMO_2D_OPTIONS)
-        meta = _train_gan(
-            "gaussians25", run, None, "mlp", "bce", steps or 3000, 256, 2, False, opts, False, None
-        )
+    meta = _train_gan(data or "gaussians25", run, None, model, train)
     typer.echo(f"    step {meta['summary']['step']}: {meta['summary']['metrics']}")
     typer.echo(f"2/3 exporting to {bundle}")
     _export(run, bundle, overwrite=True)

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from ganflow.sampler.bundle import Bundle
-from ganflow.sampler.errors import InputError, MethodError, NumericsError
+from ganflow.sampler.errors import ComponentMissingError, InputError, MethodError, NumericsError
 from ganflow.sampler.registry import Registry
 from ganflow.sampler.runtime import Runtime
 from ganflow.sampler.stages import PROPOSALS, REFINERS, SELECTORS, Context
@@ -89,9 +89,9 @@ class Pipeline:
         needs = stage_needs(self.proposal, self.select, self.refine)
         missing = [c for c in needs if c not in self.bundle.components]
         if missing:
-            raise MethodError(
-                f"method {self.describe()} needs the {', '.join(missing)} component(s), which "
-                f"{self.bundle.root} lacks; it supports: {', '.join(supported_methods(self.bundle))}"
+            raise ComponentMissingError(
+                f"bundle {self.bundle.root} has no {', '.join(map(repr, missing))} component, needed "
+                f"for {self.describe()}; it supports: {', '.join(supported_methods(self.bundle)) or 'none'}"
             )
         ctx = Context(self.bundle, self.runtime, self.seed, self.options)
         self._propose = PROPOSALS.get(self.proposal)(ctx)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import sys
 from pathlib import Path
 from typing import Any
+
+import typer
 
 from ganflow.sampler.bundle import Bundle, load_bundle
 from ganflow.sampler.pipeline import Pipeline
@@ -27,7 +29,7 @@ def sample_to(
     fmt: str | None = None,
     overwrite: bool = False,
     options: dict[str, Any] | None = None,
-    on_batch: Callable[[int], None] | None = None,
+    progress: bool = False,
 ) -> dict[str, Any]:
     """Draw `n` samples into `out` (complete or absent); returns the pipeline's report."""
     b = bundle if isinstance(bundle, Bundle) else load_bundle(bundle)
@@ -44,10 +46,11 @@ def sample_to(
     )
     writer = open_writer(out, n, b.data_shape, b.latent_dim, b.data_range, fmt, overwrite)
     try:
-        for lo, z, x in pipe.generate(n, batch_size):
-            writer.write(lo, z, x)
-            if on_batch is not None:
-                on_batch(len(x))
+        # the bar starts only once the bundle, pipeline and output are known to be good
+        with typer.progressbar(length=n, label="sampling", file=sys.stderr, hidden=not progress) as bar:
+            for lo, z, x in pipe.generate(n, batch_size):
+                writer.write(lo, z, x)
+                bar.update(len(x))
         writer.commit()
     except BaseException:
         writer.abort()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from pathlib import Path
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ganflow.models import build_component, load_checkpoint, save_checkpoint
+from ganflow.models import COMPONENTS, build_component, load_checkpoint, save_checkpoint
 from ganflow.models.atomic import atomic_write_bytes
 from ganflow.training.config import TrainConfig
 from ganflow.training.data import Dataset, DataSpec
@@ -23,21 +24,37 @@ from ganflow.training.state import load_state, save_state
 VERSION = "0.1.0"
 
 
+def _config_for(component: str, arch: str, values: dict[str, Any]) -> dict[str, Any]:
+    """{"arch": arch} plus those `values` that the architecture's config has (None: its default)."""
+    names = {f.name for f in dataclasses.fields(COMPONENTS[component].get(arch).Config)}
+    cfg = {"arch": arch, **{k: v for k, v in values.items() if k in names and v is not None}}
+    build_component(component, cfg)  # validate now (raises ValueError with the reason)
+    return cfg
+
+
 def default_components(
-    spec: DataSpec, arch: str = "auto", latent_dim: int | None = None, spectral_norm: bool = False
+    spec: DataSpec,
+    arch: str = "auto",
+    latent_dim: int | None = None,
+    spectral_norm: bool = False,
+    width: int | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """Generator and critic configs for the data: 'auto' is dcgan for images, mlp otherwise."""
+    """Generator and critic configs for the data: 'auto' is dcgan for images, mlp otherwise.
+    `width` is the hidden units of an MLP or the base channels of a DCGAN."""
     image = len(spec.shape) == 3
     arch = ("dcgan" if image else "mlp") if arch == "auto" else arch
-    latent_dim = latent_dim or (64 if image else 2)
-    gen: dict[str, Any] = {"arch": arch, "latent_dim": latent_dim, "data_shape": list(spec.shape)}
-    if arch == "mlp":
-        gen["tanh_output"] = spec.range == (-1.0, 1.0)
-    critic = {"arch": arch, "data_shape": list(spec.shape), "spectral_norm": spectral_norm}
-    # build once to validate the configs (raises ValueError with the reason)
-    build_component("generator", gen)
-    build_component("critic", critic)
-    return {"generator": gen, "critic": critic}
+    values = {
+        "latent_dim": latent_dim or (64 if image else 2),
+        "data_shape": list(spec.shape),
+        "hidden": width,
+        "channels": width,
+        "tanh_output": spec.range == (-1.0, 1.0),
+        "spectral_norm": spectral_norm,
+    }
+    return {
+        "generator": _config_for("generator", arch, values),
+        "critic": _config_for("critic", arch, values),
+    }
 
 
 @torch.no_grad()

@@ -1,0 +1,80 @@
+"""A regular (non-editable) wheel install carries every subpackage and the console script."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import zipfile
+
+import pytest
+
+from tests.conftest import ROOT
+
+SUBPACKAGES = [
+    "ganflow.models",
+    "ganflow.training",
+    "ganflow.training.data",
+    "ganflow.training.losses",
+    "ganflow.export",
+    "ganflow.sampler",
+    "ganflow.sampler.stages",
+    "ganflow.sampler.metrics",
+]
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory):
+    out = tmp_path_factory.mktemp("wheel")
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(out),
+            str(ROOT),
+        ],
+        check=True,
+        timeout=300,
+    )
+    (whl,) = out.glob("ganflow-*.whl")
+    return whl
+
+
+def test_wheel_contents(wheel):
+    names = zipfile.ZipFile(wheel).namelist()
+    for pkg in SUBPACKAGES:
+        assert pkg.replace(".", "/") + "/__init__.py" in names, pkg
+    assert "ganflow/__init__.py" not in names  # ganflow is a namespace package
+    entry = next(n for n in names if n.endswith("entry_points.txt"))
+    assert "ganflow = ganflow.sampler.cli:main" in zipfile.ZipFile(wheel).read(entry).decode()
+
+
+def test_wheel_imports_every_subpackage(wheel, tmp_path):
+    target = tmp_path / "site"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],
+        check=True,
+        timeout=300,
+    )
+    code = (
+        "import importlib, sys\n"
+        f"for name in {SUBPACKAGES!r}:\n"
+        "    m = importlib.import_module(name)\n"
+        f"    assert m.__file__.startswith({str(target)!r}), (name, m.__file__)\n"
+        "from ganflow.sampler.cli import main\n"
+    )
+    # run from tmp_path with only the wheel's folder (plus site-packages) on the path
+    env = {**os.environ, "PYTHONPATH": str(target), "PYTHONNOUSERSITE": "1"}
+    subprocess.run(
+        [sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(target)!r})\n" + code],
+        check=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=120,
+    )
