@@ -36,7 +36,11 @@ class Writer:
         data_range: tuple[float, float] | None,
     ) -> None:
         self.out, self.n, self.shape, self.d, self.range = out, n, shape, latent_dim, data_range
+        self.validate()
         self.tmpdir = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.tmp-"))
+
+    def validate(self) -> None:
+        """Raise InputError before anything is written if this format cannot hold the samples."""
 
     def write(self, start: int, z: np.ndarray, x: np.ndarray) -> None:
         raise NotImplementedError
@@ -100,13 +104,15 @@ class NpzWriter(NpyWriter):
 class GridWriter(Writer):
     """One PNG: an image grid for images, a scatter plot for 2-D points."""
 
-    def __init__(self, *args) -> None:
-        super().__init__(*args)
+    def validate(self) -> None:
         if self.n > MAX_GRID:
             raise InputError(
                 f"a PNG grid holds at most {MAX_GRID} samples, asked for {self.n}: "
                 "write .npz or a folder instead"
             )
+
+    def __init__(self, *args) -> None:
+        super().__init__(*args)
         self.x = np.zeros((self.n, *self.shape), np.float32)
 
     def write(self, start, z, x):
@@ -127,8 +133,7 @@ class GridWriter(Writer):
 class PngDirWriter(Writer):
     """A folder of PNGs named by sample index (000000000.png ...), published by one rename."""
 
-    def __init__(self, *args) -> None:
-        super().__init__(*args)
+    def validate(self) -> None:
         if len(self.shape) != 3 or self.shape[0] not in (1, 3):
             raise InputError(
                 f"a folder of PNGs needs image data, this bundle makes {self.shape}: "

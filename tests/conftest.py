@@ -50,3 +50,19 @@ def tiny_bundle(tiny_run, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("bundles") / "tiny"
     export_bundle(tiny_run, out, log=lambda *a: None)
     return out
+
+
+def pytest_collection_modifyitems(config, items):
+    """Skip tests marked `cuda` where onnxruntime has no CUDA provider."""
+    try:
+        import onnxruntime as ort
+
+        has_cuda = "CUDAExecutionProvider" in ort.get_available_providers()
+    except ImportError:
+        has_cuda = False
+    if has_cuda:
+        return
+    skip = pytest.mark.skip(reason="needs the onnxruntime CUDA provider")
+    for item in items:
+        if "cuda" in item.keywords:
+            item.add_marker(skip)

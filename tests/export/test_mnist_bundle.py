@@ -1,0 +1,73 @@
+"""An MNIST DCGAN bundle (a second model family through the same manifest): export and sample."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from ganflow.export import export_bundle
+from ganflow.sampler.bundle import load_bundle
+from ganflow.sampler.images import decode_png
+from ganflow.sampler.sample import sample_to
+from ganflow.training import TrainConfig, default_components, train_gan
+from ganflow.training.data import load_dataset
+from tests.conftest import MNIST
+
+
+@pytest.fixture(scope="module")
+def mnist_bundle(tmp_path_factory):
+    if not MNIST.is_file():
+        pytest.skip(f"{MNIST} is absent")
+    ds = load_dataset(str(MNIST))
+    assert ds.x.shape == (60000, 1, 28, 28) and ds.x.min() == -1.0 and ds.x.max() == 1.0
+    root = tmp_path_factory.mktemp("mnist")
+    cfg = TrainConfig(
+        steps=10, batch_size=16, log_every=5, eval_every=10, sample_every=10, ckpt_every=10, eval_samples=64
+    )
+    train_gan(root / "run", ds, default_components(ds.spec, width=8, spectral_norm=True), cfg, progress=False)
+    assert (root / "run" / "samples" / "step_000010.png").is_file()
+    export_bundle(root / "run", root / "bundle", log=lambda *a: None)
+    return root / "bundle"
+
+
+def test_manifest(mnist_bundle):
+    m = json.loads((mnist_bundle / "config.json").read_text())
+    assert m["data"] == {"dataset": "mnist", "shape": [1, 28, 28], "range": [-1.0, 1.0]}
+    assert m["components"]["generator"]["outputs"][0]["shape"] == ["batch", 1, 28, 28]
+    assert m["components"]["critic"]["inputs"][0]["shape"] == ["batch", 1, 28, 28]
+    assert m["provenance"]["components"]["critic"]["spectral_norm"] is True
+    card = (mnist_bundle / "README.md").read_text()
+    assert card.startswith("---\nlibrary_name: ganflow\n") and "ganflow sample" in card
+    img = decode_png((mnist_bundle / "samples.png").read_bytes())
+    assert img.shape == (8 * 30 + 2, 8 * 30 + 2)  # 64 samples, 28 px + 2 px padding
+
+
+def test_sample_formats(mnist_bundle, tmp_path):
+    sample_to(mnist_bundle, tmp_path / "s.npz", 300, batch_size=128, device="cpu")
+    x = np.load(tmp_path / "s.npz")["samples"]
+    assert x.shape == (300, 1, 28, 28) and x.min() >= -1 and x.max() <= 1
+    sample_to(mnist_bundle, tmp_path / "pngs", 20, device="cpu")
+    files = sorted(p.name for p in (tmp_path / "pngs").iterdir())
+    assert files == [f"{i:09d}.png" for i in range(20)]
+    first = decode_png((tmp_path / "pngs" / files[0]).read_bytes())
+    assert first.shape == (28, 28)
+    expect = np.round((np.clip(x[0, 0], -1, 1) + 1) * 127.5).astype(np.uint8)
+    assert np.abs(first.astype(int) - expect).max() <= 1
+    sample_to(mnist_bundle, tmp_path / "g.png", 16, device="cpu")
+    assert decode_png((tmp_path / "g.png").read_bytes()).shape == (4 * 30 + 2, 4 * 30 + 2)
+
+
+def test_png_dir_refused_for_points(tiny_bundle, tmp_path):
+    from ganflow.sampler.errors import InputError
+
+    with pytest.raises(InputError, match="needs image data"):
+        sample_to(tiny_bundle, tmp_path / "dir", 10, device="cpu")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_bundle_of_another_model_loads(mnist_bundle, tiny_bundle):
+    a, b = load_bundle(mnist_bundle), load_bundle(tiny_bundle)
+    assert a.manifest.keys() == b.manifest.keys()
+    assert a.data_shape != b.data_shape

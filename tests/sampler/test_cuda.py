@@ -1,0 +1,20 @@
+"""The CUDA provider gives the CPU provider's samples (skipped without onnxruntime CUDA)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ganflow.sampler.sample import sample_to
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize("device", ["cuda", "auto"])
+def test_cuda_matches_cpu(tiny_bundle, tmp_path, device):
+    cpu = sample_to(tiny_bundle, tmp_path / "cpu.npz", 5000, device="cpu", seed=3)
+    gpu = sample_to(tiny_bundle, tmp_path / "gpu.npz", 5000, device=device, seed=3)
+    assert cpu["provider"] == "CPUExecutionProvider"
+    assert gpu["provider"] == "CUDAExecutionProvider", gpu
+    a, b = np.load(tmp_path / "cpu.npz"), np.load(tmp_path / "gpu.npz")
+    assert np.array_equal(a["latents"], b["latents"])  # latents are drawn on the host, seeded
+    np.testing.assert_allclose(b["samples"], a["samples"], atol=1e-4, rtol=1e-4)
