@@ -25,7 +25,8 @@ def main() -> None:
     ap.add_argument("--batch-size", type=int, default=1024)
     ap.add_argument("--out", default=None)
     args = ap.parse_args()
-    devices = ["cpu"] + (["cuda"] if "CUDAExecutionProvider" in ort.get_available_providers() else [])
+    has_cuda = "CUDAExecutionProvider" in ort.get_available_providers()
+    devices = ["cpu"] + (["cuda", "cuda-tf32"] if has_cuda else [])
     result = {
         "bundle": args.bundle,
         "n": args.n,
@@ -38,9 +39,10 @@ def main() -> None:
         samples = {}
         for dev in devices:
             out = Path(tmp) / f"{dev}.npz"
-            sample_to(args.bundle, out, min(args.n, 2048), device=dev, overwrite=True)  # warm-up
+            kw = {"device": dev.split("-")[0], "tf32": dev.endswith("tf32"), "overwrite": True}
+            sample_to(args.bundle, out, min(args.n, 2048), **kw)  # warm-up
             t0 = time.perf_counter()
-            rep = sample_to(args.bundle, out, args.n, device=dev, batch_size=args.batch_size, overwrite=True)
+            rep = sample_to(args.bundle, out, args.n, batch_size=args.batch_size, **kw)
             wall = time.perf_counter() - t0
             samples[dev] = np.load(out)["samples"]
             result["runs"][dev] = {
@@ -49,8 +51,9 @@ def main() -> None:
                 "samples_per_s_end_to_end": args.n / wall,
                 "samples_per_s_pipeline": rep["samples_per_s"],
             }
-        if "cuda" in samples:
-            result["max_abs_diff_cuda_vs_cpu"] = float(np.abs(samples["cuda"] - samples["cpu"]).max())
+        for dev in devices[1:]:
+            diff = float(np.abs(samples[dev] - samples["cpu"]).max())
+            result["runs"][dev]["max_abs_diff_vs_cpu"] = diff
     text = json.dumps(result, indent=2)
     print(text)
     if args.out:

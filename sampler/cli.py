@@ -206,6 +206,7 @@ def sample(
     batch_size: int = typer.Option(256),
     truncation: float = typer.Option(None, help="truncate N(0, I) latents at |z_i| <= t"),
     device: str = typer.Option("auto", help="auto, cuda or cpu"),
+    tf32: bool = typer.Option(False, help="CUDA: allow TF32 math (faster, ~1e-3 relative error)"),
     fmt: str = typer.Option(None, "--format", help="npz, npy, png or png-dir [from --out]"),
     overwrite: bool = typer.Option(False),
 ) -> None:
@@ -225,6 +226,7 @@ def sample(
         seed=seed,
         batch_size=batch_size,
         device=device,
+        tf32=tf32,
         fmt=fmt,
         overwrite=overwrite,
         options={"truncation": truncation},

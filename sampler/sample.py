@@ -26,6 +26,7 @@ def sample_to(
     seed: int = 0,
     batch_size: int = 256,
     device: str = "auto",
+    tf32: bool = False,
     fmt: str | None = None,
     overwrite: bool = False,
     options: dict[str, Any] | None = None,
@@ -33,7 +34,7 @@ def sample_to(
 ) -> dict[str, Any]:
     """Draw `n` samples into `out` (complete or absent); returns the pipeline's report."""
     b = bundle if isinstance(bundle, Bundle) else load_bundle(bundle)
-    runtime = Runtime(device)
+    runtime = Runtime(device, tf32=tf32)
     pipe = Pipeline(
         b,
         runtime,

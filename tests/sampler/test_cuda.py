@@ -18,3 +18,12 @@ def test_cuda_matches_cpu(tiny_bundle, tmp_path, device):
     a, b = np.load(tmp_path / "cpu.npz"), np.load(tmp_path / "gpu.npz")
     assert np.array_equal(a["latents"], b["latents"])  # latents are drawn on the host, seeded
     np.testing.assert_allclose(b["samples"], a["samples"], atol=1e-4, rtol=1e-4)
+
+
+@pytest.mark.cuda
+def test_tf32_is_opt_in(tiny_bundle, tmp_path):
+    rep = sample_to(tiny_bundle, tmp_path / "t.npz", 1000, device="cuda", tf32=True)
+    assert rep["provider"] == "CUDAExecutionProvider"
+    sample_to(tiny_bundle, tmp_path / "c.npz", 1000, device="cpu")
+    diff = np.abs(np.load(tmp_path / "t.npz")["samples"] - np.load(tmp_path / "c.npz")["samples"])
+    assert diff.max() < 0.1  # TF32 is close, not exact
