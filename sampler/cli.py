@@ -10,6 +10,9 @@ from typing import Any
 import typer
 
 from ganflow.sampler.errors import GanflowError, InputError, MissingDependencyError
+from ganflow.sampler.pipeline import METHODS
+from ganflow.sampler.runtime import DEVICES
+from ganflow.sampler.writers import WRITERS
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -198,16 +201,16 @@ def sample(
     bundle: str = typer.Argument(..., help="bundle folder"),
     n: int = typer.Option(64, "-n", "--num-samples", help="number of samples"),
     out: Path = typer.Option(Path("samples.png"), help=".npz, .npy, .png (grid) or a folder"),
-    method: str = typer.Option("plain", help="sampling method preset"),
+    method: str = typer.Option("plain", help=f"sampling method: {', '.join(METHODS.names())}"),
     proposal: str = typer.Option(None, help="proposal stage (overrides the method's)"),
     select: str = typer.Option(None, help="selection stage (overrides the method's)"),
     refine: str = typer.Option(None, help="refinement stage (overrides the method's)"),
     seed: int = typer.Option(0),
     batch_size: int = typer.Option(256),
     truncation: float = typer.Option(None, help="truncate N(0, I) latents at |z_i| <= t"),
-    device: str = typer.Option("auto", help="auto, cuda or cpu"),
+    device: str = typer.Option("auto", help=", ".join(DEVICES)),
     tf32: bool = typer.Option(False, help="CUDA: allow TF32 math (faster, ~1e-3 relative error)"),
-    fmt: str = typer.Option(None, "--format", help="npz, npy, png or png-dir [from --out]"),
+    fmt: str = typer.Option(None, "--format", help=f"{', '.join(WRITERS.names())} [from --out]"),
     overwrite: bool = typer.Option(False),
 ) -> None:
     """Draw samples from a bundle with onnxruntime (no PyTorch needed)."""
