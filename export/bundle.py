@@ -18,6 +18,7 @@ from ganflow.models import load_modules
 from ganflow.models.checkpoint import WEIGHTS
 from ganflow.sampler.bundle import CARD, FORMAT_VERSION, MANIFEST, load_bundle, sha256_file
 from ganflow.sampler.errors import InputError
+from ganflow.sampler.fsio import umask
 from ganflow.sampler.sample import sample_to
 
 VERSION = "0.1.0"
@@ -38,6 +39,11 @@ def export_bundle(run: str | Path, out: str | Path, overwrite: bool = False, log
     if out.exists() and not overwrite:
         raise InputError(f"{out} already exists: pass --overwrite or choose another --out")
     meta, modules = load_modules(run)
+    if "generator" not in modules:
+        raise InputError(
+            f"{run} holds a {meta.get('family', 'model')} without a generator: a bundle needs "
+            "one (a classifier is exported by `ganflow train classifier --onnx`)"
+        )
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.tmp-"))
     try:
@@ -118,6 +124,7 @@ def _publish(tmp: Path, out: Path) -> None:
         if f.is_file():
             with open(f, "rb") as fh:
                 os.fsync(fh.fileno())
+    os.chmod(tmp, 0o777 & ~umask())  # mkdtemp makes 0700 folders
     old = None
     if out.exists():
         old = out.with_name(f".{out.name}.old-{os.getpid()}")

@@ -36,3 +36,13 @@ def generator_spec(module: torch.nn.Module) -> GraphSpec:
 def critic_spec(module: torch.nn.Module) -> GraphSpec:
     shape = list(module.config.data_shape)
     return GraphSpec("critic/model.onnx", [("x", ["batch", *shape])], [("logit", ["batch", 1])])
+
+
+@EXPORTERS.register("classifier")
+def classifier_spec(module: torch.nn.Module) -> GraphSpec:
+    cfg = module.config
+    return GraphSpec(
+        "classifier/model.onnx",
+        [("x", ["batch", *cfg.data_shape])],
+        [("logits", ["batch", cfg.n_classes]), ("features", ["batch", cfg.hidden])],
+    )

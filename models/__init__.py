@@ -2,12 +2,13 @@
 
 from ganflow.models.build import build_component, component_config_from_dict, config_to_dict
 from ganflow.models.checkpoint import load_checkpoint, load_modules, save_checkpoint
-from ganflow.models.registry import COMPONENTS, CRITICS, GENERATORS, Registry
+from ganflow.models.registry import CLASSIFIERS, COMPONENTS, CRITICS, GENERATORS, Registry
 
 # importing the architecture modules registers them
-from ganflow.models import dcgan, mlp  # noqa: E402,F401  isort: skip
+from ganflow.models import classifier, dcgan, mlp  # noqa: E402,F401  isort: skip
 
 __all__ = [
+    "CLASSIFIERS",
     "COMPONENTS",
     "CRITICS",
     "GENERATORS",

@@ -91,3 +91,23 @@ class DCGANCriticConfig:
         _check_image(self.data_shape, "dcgan")
         if self.channels <= 0:
             raise ValueError("channels must be > 0")
+
+
+@dataclass(frozen=True)
+class MNISTCNNConfig:
+    """x[N, C, H, W] -> (logits[N, n_classes], features[N, hidden]): two conv blocks (c, 2c channels,
+    each two 3x3 convs and a 2x2 max-pool), then a `hidden`-unit ReLU layer (the features)."""
+
+    channels: int = 32  # c: the first block has c channels, the second 2c
+    hidden: int = 128
+    n_classes: int = 10
+    data_shape: tuple[int, ...] = (1, 28, 28)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "data_shape", tuple(int(s) for s in self.data_shape))
+        _check_shape(self.data_shape)
+        _check_image(self.data_shape, "mnist-cnn")
+        if self.channels <= 0 or self.hidden <= 0:
+            raise ValueError(f"channels and hidden must be > 0, got {self.channels} and {self.hidden}")
+        if self.n_classes < 2:
+            raise ValueError(f"n_classes must be >= 2, got {self.n_classes}")

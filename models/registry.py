@@ -45,6 +45,7 @@ class Registry(Generic[T]):
 
 GENERATORS: Registry = Registry("generator architecture")
 CRITICS: Registry = Registry("critic architecture")
+CLASSIFIERS: Registry = Registry("classifier architecture")
 
 # component name (the key prefix in model.safetensors) -> registry of its architectures
-COMPONENTS: dict[str, Registry] = {"generator": GENERATORS, "critic": CRITICS}
+COMPONENTS: dict[str, Registry] = {"generator": GENERATORS, "critic": CRITICS, "classifier": CLASSIFIERS}

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from ganflow.sampler.errors import InputError
+from ganflow.sampler.fsio import umask
 from ganflow.sampler.images import encode_png, image_grid, scatter_png, to_uint8
 from ganflow.sampler.registry import Registry
 
@@ -151,6 +152,7 @@ class PngDirWriter(Writer):
         if self.out.exists():  # --overwrite: swap folders so readers never see a partial one
             old = self.out.with_name(f".{self.out.name}.old-{os.getpid()}")
             os.replace(self.out, old)
+        os.chmod(self.tmpdir, 0o777 & ~umask())  # mkdtemp makes 0700 folders
         os.replace(self.tmpdir, self.out)
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)

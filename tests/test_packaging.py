@@ -20,6 +20,8 @@ SUBPACKAGES = [
     "ganflow.sampler",
     "ganflow.sampler.stages",
     "ganflow.sampler.metrics",
+    "ganflow.sampler.data",
+    "ganflow.sampler.assets",
 ]
 
 

@@ -1,24 +1,36 @@
-"""What the trainer measures and draws every K steps, chosen by the kind of data."""
+"""What the trainer measures and draws every K steps: the sampler's metrics, and sample figures."""
 
 from __future__ import annotations
 
 import numpy as np
 
+from ganflow.sampler.data import Dataset, DataSpec
 from ganflow.sampler.images import encode_png, image_grid, scatter_png, to_uint8
-from ganflow.sampler.metrics.toy2d import TOY_MODES, mode_metrics
-from ganflow.training.data import DataSpec
+from ganflow.sampler.metrics.toy2d import TOY_MODES
+
+TRAIN_METRICS = ("fid", "is", "mode", "modes")  # the cheap ones; those that apply to the data run
 
 
-def evaluate_samples(spec: DataSpec, x: np.ndarray) -> dict[str, float]:
-    """Metrics of generated samples x [N, *shape] for the training log."""
-    out = {
-        "sample_mean_abs": float(np.abs(x).mean()),
-        "nonfinite": float((~np.isfinite(x)).any(axis=tuple(range(1, x.ndim))).mean()),
-    }
-    modes = TOY_MODES.get(spec.name)
-    if modes is not None:
-        out.update(mode_metrics(x, modes))
-    return out
+class TrainingEval:
+    """Metrics of generated samples against the data's test split, built on first use."""
+
+    def __init__(self, data: Dataset, metrics: tuple[str, ...] | None = None) -> None:
+        self.data, self.metrics, self._ev = data, metrics, None
+
+    def __call__(self, x: np.ndarray) -> dict[str, float]:
+        """x [N, *shape] -> {metric name: value}, plus the fraction of non-finite samples."""
+        bad = ~np.isfinite(x).reshape(len(x), -1).all(axis=1)
+        out = {"nonfinite": float(bad.mean())}
+        if bad.all():
+            return out
+        if self._ev is None:
+            from ganflow.sampler.evaluate import make_evaluator
+
+            self._ev = make_evaluator(self.data.source, "test", dataset=self.data.spec.name)
+            usable = self._ev.applicable()
+            self.names = [m for m in (self.metrics or TRAIN_METRICS) if m in usable]
+        out.update(self._ev(x[~bad], self.names))
+        return out
 
 
 def sample_figure(spec: DataSpec, x: np.ndarray, max_images: int = 64) -> bytes:

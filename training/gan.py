@@ -14,7 +14,7 @@ from ganflow.models import COMPONENTS, build_component, load_checkpoint, save_ch
 from ganflow.models.atomic import atomic_write_bytes
 from ganflow.training.config import TrainConfig
 from ganflow.training.data import Dataset, DataSpec
-from ganflow.training.evaluate import evaluate_samples, sample_figure
+from ganflow.training.evaluate import TrainingEval, sample_figure
 from ganflow.training.jsonl import JsonlLog
 from ganflow.training.losses import LOSSES
 from ganflow.training.prior import GaussianPrior
@@ -133,6 +133,7 @@ def train_gan(
         save_checkpoint(run_dir, {"generator": G, "critic": D}, meta)
 
     # --- the loop -------------------------------------------------------------------------------
+    evaluator = TrainingEval(data)
     bar = Progress(config.steps, start, enabled=progress, desc=f"{family} ")
     t0, last_metrics = time.perf_counter(), {}
     G.train()
@@ -160,12 +161,13 @@ def train_gan(
         if done % config.log_every == 0:
             log.write({"step": done, "kind": "train", "time_s": time.perf_counter() - t0, **stats})
         final = done == config.steps
-        if done % config.eval_every == 0 or final:
-            last_metrics = evaluate_samples(data.spec, _generate(G, z_eval))
+        evaluate, draw = done % config.eval_every == 0 or final, done % config.sample_every == 0 or final
+        x_eval = _generate(G, z_eval) if evaluate or draw else None
+        if evaluate:
+            last_metrics = evaluator(x_eval)
             log.write({"step": done, "kind": "eval", **last_metrics})
-        if done % config.sample_every == 0 or final:
-            png = sample_figure(data.spec, _generate(G, z_eval))
-            atomic_write_bytes(run_dir / "samples" / f"step_{done:06d}.png", png)
+        if draw:
+            atomic_write_bytes(run_dir / "samples" / f"step_{done:06d}.png", sample_figure(data.spec, x_eval))
         if done % config.ckpt_every == 0 or final:
             checkpoint(done, last_metrics)
     bar.update(config.steps, force=True)

@@ -56,7 +56,7 @@ def test_run_directory_layout(tiny_run):
     meta, states = load_checkpoint(tiny_run)
     assert meta == json.loads((tiny_run / "config.json").read_text())
     assert set(states) == {"generator", "critic"}
-    assert meta["summary"]["step"] == 30 and "hq_rate" in meta["summary"]["metrics"]
+    assert meta["summary"]["step"] == 30 and "hq_rate256" in meta["summary"]["metrics"]
     from safetensors import safe_open
 
     with safe_open(str(tiny_run / "model.safetensors"), "pt") as f:

@@ -1,5 +1,5 @@
-"""Datasets: 2-D toys and MNIST-layout image sets, as float32 arrays with a DataSpec."""
+"""Training datasets: the sampler's torch-free readers (ganflow.sampler.data), re-exported."""
 
-from ganflow.training.data.registry import DATASETS, Dataset, DataSpec, load_dataset
+from ganflow.sampler.data import DATASETS, Dataset, DataSpec, load_dataset
 
 __all__ = ["DATASETS", "DataSpec", "Dataset", "load_dataset"]

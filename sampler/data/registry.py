@@ -8,12 +8,12 @@ from typing import Any
 
 import numpy as np
 
-from ganflow.models.registry import Registry
+from ganflow.sampler.data.mnist import load_mnist_arrays
 from ganflow.sampler.errors import DataError
 from ganflow.sampler.metrics.toy2d import TOY_NAMES, sample_toy
-from ganflow.training.data.mnist import load_mnist_arrays
+from ganflow.sampler.registry import Registry
 
-DATASETS: Registry = Registry("dataset")
+DATASETS: Registry = Registry("dataset", DataError)
 TOY_POINTS = 100_000  # size of the fixed training set drawn for a 2-D toy
 
 
@@ -38,6 +38,7 @@ class Dataset:
     spec: DataSpec
     x: np.ndarray  # float32 [N, *spec.shape]
     labels: np.ndarray | None = None  # [N] class labels where the data has them
+    source: str | None = None  # what --data said (a name or a path): reloads other splits
 
 
 def _toy_loader(name: str):
@@ -45,7 +46,7 @@ def _toy_loader(name: str):
         # a different stream per split so that test points are not training points
         rng = np.random.default_rng([seed, 0 if split == "train" else 1])
         x = sample_toy(name, TOY_POINTS, rng).astype(np.float32)
-        return Dataset(DataSpec(name, (2,), None), x)
+        return Dataset(DataSpec(name, (2,), None), x, source=name)
 
     return load
 
@@ -58,7 +59,7 @@ def _image_loader(name: str):
     def load(source: str | None, split: str, seed: int) -> Dataset:
         images, labels = load_mnist_arrays(source, name=name, split=split)
         x = (images.astype(np.float32) / 127.5 - 1.0)[:, None, :, :]  # [N, 1, 28, 28] in [-1, 1]
-        return Dataset(DataSpec(name, (1, 28, 28), (-1.0, 1.0)), x, labels)
+        return Dataset(DataSpec(name, (1, 28, 28), (-1.0, 1.0)), x, labels, source or name)
 
     return load
 

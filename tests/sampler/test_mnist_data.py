@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from ganflow.sampler.data.mnist import FILES, MIRRORS, load_mnist_arrays, read_idx
 from ganflow.sampler.errors import DataError
-from ganflow.training.data.mnist import FILES, MIRRORS, load_mnist_arrays, read_idx
 
 SHARED_MNIST = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "mnist.npz"
 TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]

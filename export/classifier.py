@@ -1,0 +1,98 @@
+"""Classifier run -> one validated ONNX file (x -> logits, features) plus a JSON of its provenance."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ganflow.export.components import EXPORTERS
+from ganflow.export.onnx_export import OPSET, check_parity, export_onnx
+from ganflow.models import load_modules
+from ganflow.models.atomic import umask
+from ganflow.sampler.bundle import sha256_file
+from ganflow.sampler.errors import InputError
+
+VERSION = "0.1.0"
+COMMAND = (
+    "ganflow train classifier --data ../shared/data/mnist.npz --out runs/classifier "
+    "--onnx sampler/assets/mnist_cnn.onnx"
+)
+
+
+def _temp_beside(path: Path) -> Path:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    return Path(tmp)
+
+
+def _publish(tmp: Path, path: Path) -> None:
+    """fsync `tmp`, give it the usual permissions (mkstemp makes 0600 files), rename it to `path`."""
+    with open(tmp, "rb") as f:
+        os.fsync(f.fileno())
+    os.chmod(tmp, 0o666 & ~umask())
+    os.replace(tmp, path)
+
+
+def _io(items: list[tuple[str, list[Any]]]) -> list[dict[str, Any]]:
+    return [{"name": n, "shape": s, "dtype": "float32"} for n, s in items]
+
+
+def export_classifier(run_dir: str | Path, out_path: str | Path, command: str = COMMAND) -> dict[str, Any]:
+    """Export the classifier of the run in `run_dir` to `out_path` (.onnx) and write its description
+    to `out_path` with the suffix .json; returns that description.
+
+    The graph takes x [batch, C, H, W] and returns logits [batch, n_classes] and features
+    [batch, hidden]. It passes the checker and the onnxruntime parity test before either file is
+    renamed into place (each is written to a temporary file in the same folder first).
+    `command` is the training command recorded as provenance.
+    """
+    out_path = Path(out_path)
+    if out_path.suffix != ".onnx":
+        raise InputError(f"{out_path}: the classifier file name must end in .onnx")
+    meta, modules = load_modules(run_dir)
+    if "classifier" not in modules:
+        raise InputError(
+            f"{run_dir} holds {', '.join(modules) or 'no components'}, not a classifier: "
+            "pass a run written by `ganflow train classifier`"
+        )
+    module = modules["classifier"]
+    spec = EXPORTERS.get("classifier")(module)
+    input_names = [n for n, _ in spec.inputs]
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    json_path = out_path.with_suffix(".json")
+    tmp, tmp_json = _temp_beside(out_path), _temp_beside(json_path)
+    try:
+        example = spec.make_inputs(8, torch.Generator().manual_seed(0))
+        export_onnx(module, example, input_names, [n for n, _ in spec.outputs], tmp)
+        worst = check_parity(module, tmp, spec.make_inputs, input_names)
+        summary = meta.get("summary", {})
+        info = {
+            "architecture": meta["components"]["classifier"],
+            "test_accuracy": summary.get("metrics", {}).get("test_accuracy"),
+            "provenance": {
+                "train": meta.get("train", {}),
+                "data": meta.get("data", {}),
+                "steps": summary.get("step"),
+                "metrics": summary.get("metrics", {}),
+                "ganflow_version": VERSION,
+                "command": command,
+            },
+            "file": out_path.name,
+            "sha256": sha256_file(tmp),
+            "opset": OPSET,
+            "parity_max_abs_diff": worst,
+            "inputs": _io(spec.inputs),
+            "outputs": _io(spec.outputs),
+        }
+        tmp_json.write_text(json.dumps(info, indent=2, sort_keys=True) + "\n")
+        _publish(tmp, out_path)
+        _publish(tmp_json, json_path)
+    finally:
+        tmp.unlink(missing_ok=True)
+        tmp_json.unlink(missing_ok=True)
+    return info

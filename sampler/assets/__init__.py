@@ -1,0 +1,1 @@
+"""Package data: the ganflow MNIST classifier / feature network (ONNX) and its provenance."""
