@@ -53,6 +53,8 @@ def test_wheel_contents(wheel):
     for pkg in SUBPACKAGES:
         assert pkg.replace(".", "/") + "/__init__.py" in names, pkg
     assert "ganflow/__init__.py" not in names  # ganflow is a namespace package
+    # the feature network ships as package data, so `ganflow eval` works after a plain install
+    assert {"ganflow/sampler/assets/mnist_cnn.onnx", "ganflow/sampler/assets/mnist_cnn.json"} <= set(names)
     entry = next(n for n in names if n.endswith("entry_points.txt"))
     assert "ganflow = ganflow.sampler.cli:main" in zipfile.ZipFile(wheel).read(entry).decode()
 

@@ -49,6 +49,11 @@ def test_sampler_imports_and_samples_without_torch(tiny_bundle, tmp_path):
     assert "CPUExecutionProvider" in proc.stdout
     with np.load(out) as f:
         assert f["samples"].shape == (100, 2) and f["latents"].shape == (100, 2)
+    proc = run_without_torch(
+        "eval", str(tiny_bundle), "-n", "500", "--metrics", "fid,modes", "--device", "cpu"
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "fid500_gaussians25-test" in proc.stdout
     # train and export say how to get torch instead of failing with a traceback
     proc = run_without_torch("train", "gan", "--data", "gaussians25", "--out", str(tmp_path / "r"))
     assert proc.returncode != 0
