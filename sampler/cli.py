@@ -245,12 +245,16 @@ def sample(
     tf32: bool = typer.Option(False, help="CUDA: allow TF32 math (faster, ~1e-3 relative error)"),
     fmt: str = typer.Option(None, "--format", help=f"{', '.join(WRITERS.names())} [from --out]"),
     overwrite: bool = typer.Option(False),
+    num_shards: int = typer.Option(1, help="split the N samples into K contiguous shards"),
+    shard_index: int = typer.Option(0, help="which shard this worker draws (0 .. K-1)"),
 ) -> None:
-    """Draw samples from a bundle with onnxruntime (no PyTorch needed)."""
+    """Draw samples from a bundle with onnxruntime (no PyTorch needed).
+
+    Sample i depends only on the bundle, method, seed and i: K workers with --num-shards K and
+    --shard-index 0..K-1 draw exactly one run's samples (files name-0000i-of-0000K.npz, or one
+    shared folder of PNGs); a folder run that was interrupted resumes where it stopped."""
     from ganflow.sampler.sample import sample_to
 
-    if n <= 0:
-        raise InputError(f"-n must be > 0, got {n}")
     report = sample_to(
         bundle,
         out,
@@ -267,6 +271,8 @@ def sample(
         overwrite=overwrite,
         options={"truncation": truncation},
         progress=sys.stderr.isatty(),
+        num_shards=num_shards,
+        shard_index=shard_index,
     )
     _echo_report(report)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -110,14 +110,22 @@ class Pipeline:
         return " -> ".join(s for s in stages if s)
 
     def generate(
-        self, n: int, batch_size: int = 256, start: int = 0
-    ) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
-        """Yield (first index, z [b, d], x [b, *shape]) for samples start .. n-1, in order."""
+        self,
+        n: int,
+        batch_size: int = 256,
+        start: int = 0,
+        todo: Callable[[int, int], bool] | None = None,
+    ) -> Iterator[tuple[int, np.ndarray | None, np.ndarray | None]]:
+        """Yield (first index, z [b, d], x [b, *shape]) for samples start .. n-1, in order;
+        batches for which `todo(lo, hi)` is False (already done) come as (lo, None, None)."""
         if n <= 0 or batch_size <= 0 or start < 0:
             raise InputError(f"need N > 0 and batch size > 0, got N={n}, batch={batch_size}")
         for lo in range(start, n, batch_size):
             t0 = time.perf_counter()
             hi = min(lo + batch_size, n)
+            if todo is not None and not todo(lo, hi):
+                yield lo, None, None
+                continue
             z = self._propose(lo, hi)
             if self._select is not None:
                 z = self._select(z, lo, hi)

@@ -8,10 +8,18 @@ from typing import Any
 
 import typer
 
-from ganflow.sampler.bundle import Bundle, load_bundle
+from ganflow.sampler.bundle import MANIFEST, Bundle, load_bundle, sha256_file
+from ganflow.sampler.errors import InputError
 from ganflow.sampler.pipeline import Pipeline
 from ganflow.sampler.runtime import Runtime
-from ganflow.sampler.writers import open_writer
+from ganflow.sampler.writers import open_writer, shard_path, writer_format
+
+
+def shard_range(n: int, shards: int, shard: int) -> tuple[int, int]:
+    """Sample indices [start, stop) of shard `shard` of `shards` (contiguous, disjoint, covering)."""
+    if shards < 1 or not 0 <= shard < shards:
+        raise InputError(f"--shard-index must be in [0, {shards}) and --num-shards >= 1")
+    return shard * n // shards, (shard + 1) * n // shards
 
 
 def sample_to(
@@ -31,8 +39,17 @@ def sample_to(
     overwrite: bool = False,
     options: dict[str, Any] | None = None,
     progress: bool = False,
+    num_shards: int = 1,
+    shard_index: int = 0,
 ) -> dict[str, Any]:
-    """Draw `n` samples into `out` (complete or absent); returns the pipeline's report."""
+    """Draw samples [start, stop) of `n` (this shard's part; all of them by default) into `out`.
+
+    File outputs are complete or absent; a folder of PNGs fills up image by image and resumes.
+    Sample i is the same whatever the shard, batch size or run, so shards together equal one run.
+    """
+    if n <= 0:
+        raise InputError(f"-n must be > 0, got {n}")
+    start, stop = shard_range(n, num_shards, shard_index)
     b = bundle if isinstance(bundle, Bundle) else load_bundle(bundle)
     runtime = Runtime(device, tf32=tf32)
     pipe = Pipeline(
@@ -45,20 +62,35 @@ def sample_to(
         refine=refine,
         options=options or {},
     )
-    writer = open_writer(out, n, b.data_shape, b.latent_dim, b.data_range, fmt, overwrite)
+    kind = writer_format(Path(out), fmt)
+    path = shard_path(Path(out), kind, shard_index, num_shards)
+    run = {
+        "bundle": sha256_file(b.root / MANIFEST),
+        "pipeline": pipe.describe(),
+        "seed": seed,
+        "n": n,
+        "options": options or {},
+    }
+    writer = open_writer(
+        path, stop - start, b.data_shape, b.latent_dim, b.data_range, fmt, overwrite, first=start, run=run
+    )
     try:
         # the bar starts only once the bundle, pipeline and output are known to be good
-        with typer.progressbar(length=n, label="sampling", file=sys.stderr, hidden=not progress) as bar:
-            for lo, z, x in pipe.generate(n, batch_size):
-                writer.write(lo, z, x)
-                bar.update(len(x))
+        with typer.progressbar(
+            length=stop - start, label="sampling", file=sys.stderr, hidden=not progress
+        ) as bar:
+            for lo, z, x in pipe.generate(stop, batch_size, start=start, todo=writer.todo):
+                if x is not None:
+                    writer.write(lo, z, x)
+                bar.update(min(batch_size, stop - lo))
         writer.commit()
     except BaseException:
         writer.abort()
         raise
     report = dict(pipe.stats)
     report.update(
-        out=str(out),
+        out=str(path),
+        shard=f"{shard_index}/{num_shards}: samples [{start}, {stop})",
         provider=runtime.provider,
         device_note=runtime.note,
         samples_per_s=report["samples"] / max(report["seconds"], 1e-9),

@@ -1,7 +1,13 @@
-"""Sample writers (.npz, .npy, PNG grid, folder of PNGs): streamed, complete or absent."""
+"""Sample writers (.npz, .npy, PNG grid, folder of PNGs): streamed; files complete or absent.
+
+A writer holds the samples with global indices [first, first + n) (one shard of a run). File
+formats publish one file at the end; a folder of PNGs publishes each image atomically and can
+resume an interrupted run, since sample i is the same whichever worker or run draws it.
+"""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
@@ -11,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from ganflow.sampler.errors import InputError
-from ganflow.sampler.fsio import umask
+from ganflow.sampler.fsio import atomic_write_bytes, atomic_write_text
 from ganflow.sampler.images import encode_png, image_grid, scatter_png, to_uint8
 from ganflow.sampler.registry import Registry
 
@@ -26,7 +32,7 @@ def _fsync_replace(tmp: Path, out: Path) -> None:
 
 
 class Writer:
-    """write(start, z, x) batches in any order of starts; commit() publishes, abort() cleans."""
+    """write(start, z, x) batches (global indices); commit() publishes, abort() cleans up."""
 
     def __init__(
         self,
@@ -35,13 +41,21 @@ class Writer:
         shape: tuple[int, ...],
         latent_dim: int,
         data_range: tuple[float, float] | None,
+        first: int = 0,
+        run: dict | None = None,
+        overwrite: bool = False,
     ) -> None:
         self.out, self.n, self.shape, self.d, self.range = out, n, shape, latent_dim, data_range
+        self.first, self.run, self.overwrite = first, run or {}, overwrite
         self.validate()
         self.tmpdir = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.tmp-"))
 
     def validate(self) -> None:
         """Raise InputError before anything is written if this format cannot hold the samples."""
+
+    def todo(self, start: int, stop: int) -> bool:
+        """Whether samples [start, stop) still have to be drawn (False: already on disk)."""
+        return True
 
     def write(self, start: int, z: np.ndarray, x: np.ndarray) -> None:
         raise NotImplementedError
@@ -68,7 +82,7 @@ class NpyWriter(Writer):
         )
 
     def write(self, start, z, x):
-        self.x[start : start + len(x)] = x
+        self.x[start - self.first : start - self.first + len(x)] = x
 
     def commit(self):
         self.x.flush()
@@ -87,7 +101,7 @@ class NpzWriter(NpyWriter):
 
     def write(self, start, z, x):
         super().write(start, z, x)
-        self.z[start : start + len(z)] = z
+        self.z[start - self.first : start - self.first + len(z)] = z
 
     def commit(self):
         self.x.flush()
@@ -117,7 +131,7 @@ class GridWriter(Writer):
         self.x = np.zeros((self.n, *self.shape), np.float32)
 
     def write(self, start, z, x):
-        self.x[start : start + len(x)] = x
+        self.x[start - self.first : start - self.first + len(x)] = x
 
     def commit(self):
         if len(self.shape) == 3:
@@ -132,7 +146,14 @@ class GridWriter(Writer):
 
 @WRITERS.register("png-dir")
 class PngDirWriter(Writer):
-    """A folder of PNGs named by sample index (000000000.png ...), published by one rename."""
+    """A folder of PNGs named by global sample index (000000000.png ...), each written atomically.
+
+    `.ganflow-sample.json` in the folder describes the run (bundle, method, seed, N); a later run
+    with the same description skips the images already there, so shards share one folder and an
+    interrupted run resumes.
+    """
+
+    DESCRIPTOR = ".ganflow-sample.json"
 
     def validate(self) -> None:
         if len(self.shape) != 3 or self.shape[0] not in (1, 3):
@@ -140,22 +161,38 @@ class PngDirWriter(Writer):
                 f"a folder of PNGs needs image data, this bundle makes {self.shape}: "
                 "write .npz or .png instead"
             )
+        desc = self.out / self.DESCRIPTOR
+        if self.out.is_dir():
+            files = [p for p in self.out.iterdir() if p.name != self.DESCRIPTOR]
+            if any(p.suffix != ".png" for p in files):
+                raise InputError(f"{self.out} holds files other than PNGs: choose another --out")
+            same = desc.is_file() and json.loads(desc.read_text()) == self.run
+            if files and not same:
+                if not self.overwrite:
+                    raise InputError(
+                        f"{self.out} holds samples of another run: pass --overwrite "
+                        "(deletes them) or choose another --out"
+                    )
+                for p in files:
+                    p.unlink()
+        self.out.mkdir(exist_ok=True)
+        atomic_write_text(desc, json.dumps(self.run, sort_keys=True))
+
+    def _path(self, i: int) -> Path:
+        return self.out / f"{i:09d}.png"
+
+    def todo(self, start, stop):
+        return not all(self._path(i).is_file() for i in range(start, stop))
 
     def write(self, start, z, x):
         imgs = self._uint8(x)
         for i, img in enumerate(imgs):
             img = img[0] if img.shape[0] == 1 else img.transpose(1, 2, 0)
-            (self.tmpdir / f"{start + i:09d}.png").write_bytes(encode_png(img))
+            if not self._path(start + i).is_file():
+                atomic_write_bytes(self._path(start + i), encode_png(img))
 
     def commit(self):
-        old = None
-        if self.out.exists():  # --overwrite: swap folders so readers never see a partial one
-            old = self.out.with_name(f".{self.out.name}.old-{os.getpid()}")
-            os.replace(self.out, old)
-        os.chmod(self.tmpdir, 0o777 & ~umask())  # mkdtemp makes 0700 folders
-        os.replace(self.tmpdir, self.out)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        self.abort()
 
 
 def writer_format(out: Path, fmt: str | None) -> str:
@@ -171,6 +208,13 @@ def writer_format(out: Path, fmt: str | None) -> str:
     raise InputError(f"cannot tell the format of {out}: use .npz, .npy, .png, a folder, or --format")
 
 
+def shard_path(out: Path, kind: str, shard: int, shards: int) -> Path:
+    """A file per shard (name-00002-of-00008.npz); a folder of PNGs is shared by all shards."""
+    if shards == 1 or kind == "png-dir":
+        return out
+    return out.with_name(f"{out.stem}-{shard:05d}-of-{shards:05d}{out.suffix}")
+
+
 def open_writer(
     out: str | Path,
     n: int,
@@ -179,15 +223,17 @@ def open_writer(
     data_range: tuple[float, float] | None,
     fmt: str | None = None,
     overwrite: bool = False,
+    first: int = 0,
+    run: dict | None = None,
 ) -> Writer:
+    """A writer for samples [first, first + n) at `out` (a folder of PNGs when it has no suffix)."""
     out = Path(out)
     kind = writer_format(out, fmt)
-    if out.exists() and not overwrite:
-        raise InputError(f"{out} already exists: pass --overwrite or choose another --out")
     if not out.parent.is_dir():
         raise InputError(f"folder {out.parent} does not exist: create it or choose another --out")
-    if out.exists() and out.is_dir() and kind != "png-dir":
-        raise InputError(f"{out} is a folder: choose a file name for format {kind}")
-    if out.is_dir() and kind == "png-dir" and any(p.suffix != ".png" for p in out.iterdir()):
-        raise InputError(f"{out} holds files other than PNGs: refusing to overwrite it")
-    return WRITERS.get(kind)(out, n, shape, latent_dim, data_range)
+    if kind != "png-dir":
+        if out.is_dir():
+            raise InputError(f"{out} is a folder: choose a file name for format {kind}")
+        if out.exists() and not overwrite:
+            raise InputError(f"{out} already exists: pass --overwrite or choose another --out")
+    return WRITERS.get(kind)(out, n, shape, latent_dim, data_range, first, run, overwrite)

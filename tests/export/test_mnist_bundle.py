@@ -9,6 +9,7 @@ import pytest
 
 from ganflow.export import export_bundle
 from ganflow.sampler.bundle import load_bundle
+from ganflow.sampler.errors import InputError
 from ganflow.sampler.images import decode_png
 from ganflow.sampler.sample import sample_to
 from ganflow.training import TrainConfig, default_components, train_gan
@@ -49,7 +50,7 @@ def test_sample_formats(mnist_bundle, tmp_path):
     x = np.load(tmp_path / "s.npz")["samples"]
     assert x.shape == (300, 1, 28, 28) and x.min() >= -1 and x.max() <= 1
     sample_to(mnist_bundle, tmp_path / "pngs", 20, device="cpu")
-    files = sorted(p.name for p in (tmp_path / "pngs").iterdir())
+    files = sorted(p.name for p in (tmp_path / "pngs").glob("*.png"))
     assert files == [f"{i:09d}.png" for i in range(20)]
     first = decode_png((tmp_path / "pngs" / files[0]).read_bytes())
     assert first.shape == (28, 28)
@@ -59,9 +60,31 @@ def test_sample_formats(mnist_bundle, tmp_path):
     assert decode_png((tmp_path / "g.png").read_bytes()).shape == (4 * 30 + 2, 4 * 30 + 2)
 
 
-def test_png_dir_refused_for_points(tiny_bundle, tmp_path):
-    from ganflow.sampler.errors import InputError
+def test_shards_and_resume_fill_one_folder(mnist_bundle, tmp_path):
+    one = tmp_path / "one"
+    sample_to(mnist_bundle, one, 50, batch_size=8, device="cpu", seed=4)
+    shared = tmp_path / "shared"
+    for i in (2, 0, 1):  # three workers, in any order, one folder
+        sample_to(mnist_bundle, shared, 50, batch_size=16, device="cpu", seed=4, num_shards=3, shard_index=i)
+    names = sorted(p.name for p in one.glob("*.png"))
+    assert names == sorted(p.name for p in shared.glob("*.png")) and len(names) == 50
+    for name in names:
+        assert (one / name).read_bytes() == (shared / name).read_bytes()
+    # an interrupted run: a few images missing, resumed without redrawing the rest
+    for name in names[10:30:3]:
+        (shared / name).unlink()
+    before = {n: (shared / n).stat().st_mtime_ns for n in names[:10]}
+    report = sample_to(mnist_bundle, shared, 50, batch_size=10, device="cpu", seed=4)
+    assert report["samples"] == 20  # only the two batches with missing images were drawn again
+    assert all((shared / n).read_bytes() == (one / n).read_bytes() for n in names)
+    assert all((shared / n).stat().st_mtime_ns == t for n, t in before.items())
+    # another run's folder is not mixed into
+    with pytest.raises(InputError, match="samples of another run"):
+        sample_to(mnist_bundle, shared, 50, device="cpu", seed=5)
+    assert not list(tmp_path.rglob("*.tmp"))
 
+
+def test_png_dir_refused_for_points(tiny_bundle, tmp_path):
     with pytest.raises(InputError, match="needs image data"):
         sample_to(tiny_bundle, tmp_path / "dir", 10, device="cpu")
     assert list(tmp_path.iterdir()) == []

@@ -207,3 +207,44 @@ def test_help_shows_examples():
         out = ganflow(*cmd, "--help").stdout
         assert "Example:" in out, cmd
     assert (ROOT / "README.md").is_file()
+
+
+def test_file_shards_concatenate_to_one_run(tiny_bundle, tmp_path):
+    sample_to(tiny_bundle, tmp_path / "all.npz", 1000, seed=2, device="cpu")
+    for i in range(3):
+        proc = ganflow(
+            "sample",
+            str(tiny_bundle),
+            "-n",
+            "1000",
+            "--seed",
+            "2",
+            "--out",
+            str(tmp_path / "s.npz"),
+            "--num-shards",
+            "3",
+            "--shard-index",
+            str(i),
+            "--device",
+            "cpu",
+            "--batch-size",
+            "128",
+        )
+        assert f"s-0000{i}-of-00003.npz" in proc.stdout
+    parts = [np.load(tmp_path / f"s-0000{i}-of-00003.npz") for i in range(3)]
+    assert [len(p["samples"]) for p in parts] == [333, 333, 334]
+    whole = np.load(tmp_path / "all.npz")
+    assert np.array_equal(np.concatenate([p["samples"] for p in parts]), whole["samples"])
+    assert np.array_equal(np.concatenate([p["latents"] for p in parts]), whole["latents"])
+    bad = ganflow(
+        "sample",
+        str(tiny_bundle),
+        "--num-shards",
+        "3",
+        "--shard-index",
+        "3",
+        "--out",
+        str(tmp_path / "x.npz"),
+        check=False,
+    )
+    assert bad.returncode == 2 and "--shard-index must be in [0, 3)" in bad.stderr
