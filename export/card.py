@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from ganflow.sampler.hub import CARD_PLACEHOLDER, CARD_PLACEHOLDER_NOTE
+
 _HF_DATASETS = {"mnist": "ylecun/mnist", "fashion-mnist": "zalando-datasets/fashion_mnist"}
 
 
@@ -17,9 +19,11 @@ def model_card(manifest: dict[str, Any]) -> str:
     prov = manifest["provenance"]
     data = manifest["data"]["dataset"]
     family = manifest["family"]
-    tags = ["ganflow", "gan", "onnx", family, data]
+    tags = list(dict.fromkeys(["ganflow", "gan", "onnx", family, data]))
     metrics = prov.get("metrics", {})
     front = ["library_name: ganflow", "license: mit", f"tags:{_yaml_list(tags)}"]
+    if len(manifest["data"]["shape"]) == 3:
+        front.append("pipeline_tag: unconditional-image-generation")
     if data in _HF_DATASETS:
         front.append(f"datasets:{_yaml_list([_HF_DATASETS[data]])}")
     if metrics:
@@ -29,6 +33,7 @@ def model_card(manifest: dict[str, Any]) -> str:
     rows = "\n".join(f"| {k} | {v:.4g} |" for k, v in sorted(metrics.items()))
     table = f"| metric | value |\n| --- | --- |\n{rows}" if metrics else "No metrics were recorded."
     arch = prov.get("components", {})
+    b = CARD_PLACEHOLDER
     return f"""---
 {chr(10).join(front)}
 ---
@@ -57,10 +62,10 @@ Adam lr G {train.get("lr_g")} / D {train.get("lr_d")}, betas {train.get("betas")
 ## Usage
 
 ```bash
-pip install 'ganflow[gpu]'   # or ganflow[cpu]
-ganflow info BUNDLE
-ganflow sample BUNDLE -n 64 --out samples.png
+pip install 'ganflow[gpu]'   # or 'ganflow[cpu]' without a CUDA GPU
+ganflow sample {b} -n 64 --out samples.png
+ganflow info {b}
 ```
 
-Replace `BUNDLE` with this folder or its Hub id.
+{CARD_PLACEHOLDER_NOTE}
 """

@@ -69,16 +69,31 @@ def _require(cond: bool, root: Path, what: str) -> None:
         raise BundleError(f"malformed manifest {root / MANIFEST}: {what}; re-export the bundle")
 
 
+def _hf_cache_blobs(root: Path) -> Path | None:
+    """The blob store of a Hugging Face cache snapshot (`.../snapshots/<commit>`), else None."""
+    if root.parent.name == "snapshots" and (root.parent.parent / "blobs").is_dir():
+        return root.parent.parent / "blobs"
+    return None
+
+
 def safe_path(root: Path, rel: Any) -> Path:
-    """Resolve a manifest path, refusing absolute paths, '..' and symlinks out of the bundle."""
+    """Resolve a manifest path, refusing absolute paths, '..' and symlinks out of the bundle.
+
+    The one symlink allowed out is a Hugging Face cache snapshot's link to its own blob store
+    (`snapshots/<commit>/f -> ../../blobs/<etag>`); the path returned then stays in the bundle.
+    """
     _require(isinstance(rel, str) and rel != "", root, f"path {rel!r} is not a string")
     p = Path(rel)
     if p.is_absolute() or ".." in p.parts or "\\" in rel:
         raise BundleError(f"bundle {root}: path {rel!r} leaves the bundle folder; refusing it")
+    base = root.resolve()
     full = (root / p).resolve()
-    if not full.is_relative_to(root.resolve()):
-        raise BundleError(f"bundle {root}: {rel!r} points outside the bundle (symlink?); refusing it")
-    return full
+    if full.is_relative_to(base):
+        return full
+    blobs = _hf_cache_blobs(base)
+    if blobs is not None and full.parent == blobs.resolve() and (base / p).is_symlink():
+        return base / p
+    raise BundleError(f"bundle {root}: {rel!r} points outside the bundle (symlink?); refusing it")
 
 
 def _check_io(root: Path, name: str, items: Any) -> list[dict[str, Any]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import typer
 
 from ganflow.sampler.errors import GanflowError, InputError, MissingDependencyError
+from ganflow.sampler.hub_cmds import PULL_EXAMPLE, PUSH_EXAMPLE, pull_cmd, push_cmd
 from ganflow.sampler.metrics import METRICS
 from ganflow.sampler.pipeline import METHODS
 from ganflow.sampler.runtime import DEVICES
@@ -88,6 +90,7 @@ def _train_gan(
     train: dict,
     resume: bool = False,
     progress: bool | None = None,
+    device: str = "auto",
 ) -> dict:
     """model: arch, latent_dim, width, spectral_norm; train: TrainConfig fields (None = default)."""
     _need_torch("train")
@@ -103,7 +106,7 @@ def _train_gan(
         if ds.spec.to_dict() != meta["data"]:
             raise InputError(f"--resume: --data {data} is not the data of the run in {out}")
         cfg = TrainConfig.from_dict({**meta["train"], "steps": train.get("steps", meta["train"]["steps"])})
-        return train_gan(out, ds, config=cfg, resume=True, progress=progress)
+        return train_gan(out, ds, config=cfg, resume=True, progress=progress, device=device)
     if (out / "config.json").exists():
         raise InputError(f"{out} already holds a run: pass --resume to continue it, or another --out")
     try:
@@ -112,7 +115,7 @@ def _train_gan(
         comps = default_components(ds.spec, **model)
     except ValueError as e:
         raise InputError(str(e)) from None
-    return train_gan(out, ds, comps, cfg, progress=progress)
+    return train_gan(out, ds, comps, cfg, progress=progress, device=device)
 
 
 @train_app.command(
@@ -148,8 +151,12 @@ def train_gan_cmd(
     ckpt_every: int = typer.Option(500),
     resume: bool = typer.Option(False, help="continue the run in --out (to --steps if given)"),
     progress: bool = typer.Option(None, help="progress bar [default: when a terminal]"),
+    device: str = typer.Option("auto", help="auto (CUDA if torch sees a GPU), cuda or cpu"),
 ) -> None:
-    """Train a GAN (non-saturating, WGAN-GP or hinge loss) and checkpoint it in --out."""
+    """Train a GAN (non-saturating, WGAN-GP or hinge loss) and checkpoint it in --out.
+
+    Data parallel on K processes: torchrun --nproc-per-node K -m ganflow.sampler.cli train gan ...
+    (gloo on CPU, NCCL on GPUs; the global --batch-size is split across the processes)."""
     model = dict(arch=arch, latent_dim=latent_dim, spectral_norm=spectral_norm, width=width)
     train = dict(
         loss=loss,
@@ -166,7 +173,9 @@ def train_gan_cmd(
         sample_every=sample_every,
         ckpt_every=ckpt_every,
     )
-    meta = _train_gan(data, out, dataset, model, train, resume, progress)
+    meta = _train_gan(data, out, dataset, model, train, resume, progress, device)
+    if int(os.environ.get("RANK", "0")) != 0:  # under torchrun, rank 0 reports
+        return
     s = meta["summary"]
     metrics = " ".join(f"{k}={v:.4g}" for k, v in s["metrics"].items())
     typer.echo(f"trained {meta['family']} to step {s['step']} in {out}  {metrics}")
@@ -188,15 +197,20 @@ def train_classifier_cmd(
     lr: float = typer.Option(1e-3),
     seed: int = typer.Option(0),
     progress: bool = typer.Option(None, help="progress bar [default: when a terminal]"),
+    device: str = typer.Option("auto", help="auto (CUDA if torch sees a GPU), cuda or cpu"),
 ) -> None:
-    """Train the MNIST CNN classifier (the metrics' feature network) and export it to ONNX."""
+    """Train the MNIST CNN classifier (the metrics' feature network) and export it to ONNX.
+
+    Data parallel under torchrun like `train gan` (BatchNorm and dropout then act per process)."""
     _need_torch("train")
     from ganflow.export.classifier import export_classifier
     from ganflow.training.classifier import train_classifier
 
     if (out / "config.json").exists():
         raise InputError(f"{out} already holds a run: choose another --out")
-    meta = train_classifier(out, data, epochs, batch_size, lr, seed, progress)
+    meta = train_classifier(out, data, epochs, batch_size, lr, seed, progress, device=device)
+    if int(os.environ.get("RANK", "0")) != 0:
+        return
     info = export_classifier(out, onnx or out / "model.onnx")
     typer.echo(
         f"test accuracy {meta['summary']['metrics']['test_accuracy']:.4f}; wrote "
@@ -231,7 +245,7 @@ def export(
 
 @app.command(epilog="Example: ganflow sample bundles/g25 -n 10000 --out samples.npz --seed 1")
 def sample(
-    bundle: str = typer.Argument(..., help="bundle folder"),
+    bundle: str = typer.Argument(..., help="bundle folder or Hub id (owner/name[@revision])"),
     n: int = typer.Option(64, "-n", "--num-samples", help="number of samples"),
     out: Path = typer.Option(Path("samples.png"), help=".npz, .npy, .png (grid) or a folder"),
     method: str = typer.Option("plain", help=f"sampling method: {', '.join(METHODS.names())}"),
@@ -279,14 +293,16 @@ def sample(
 
 @app.command(epilog="Example: ganflow info bundles/g25 --json")
 def info(
-    bundle: str = typer.Argument(..., help="bundle folder"),
+    bundle: str = typer.Argument(..., help="bundle folder or Hub id (owner/name[@revision])"),
     as_json: bool = typer.Option(False, "--json", help="print JSON"),
 ) -> None:
     """Show a bundle's manifest, components, supported methods and integrity."""
     from ganflow.sampler.bundle import integrity_report, load_bundle
+    from ganflow.sampler.hub import is_hub_ref, pull
     from ganflow.sampler.pipeline import supported_methods
 
-    b = load_bundle(bundle, verify=False)
+    # a local folder is read as it is, to report its integrity; a Hub id is pulled (and verified)
+    b = load_bundle(pull(bundle) if is_hub_ref(bundle) else bundle, verify=False)
     integrity = integrity_report(b)
     doc = {
         "bundle": str(b.root),
@@ -332,7 +348,7 @@ def info(
     "ganflow eval samples.npz --data gaussians25 --metrics fid,modes",
 )
 def eval_cmd(
-    source: str = typer.Argument(..., help="bundle folder, or a .npz (with 'samples') / .npy file"),
+    source: str = typer.Argument(..., help="bundle folder or Hub id, or a .npz (with 'samples') / .npy file"),
     data: str = typer.Option(None, help="dataset name or MNIST-layout path [default: the bundle's]"),
     dataset: str = typer.Option(None, help="label of a --data path: mnist or fashion-mnist"),
     split: str = typer.Option("test", help="reference split: test or train"),
@@ -350,6 +366,8 @@ def eval_cmd(
     out: Path = typer.Option(None, help="write the results as JSON here"),
 ) -> None:
     """Evaluate samples against a dataset split: FID, IS, MODE, precision/recall, density/coverage..."""
+    import numpy as np
+
     from ganflow.sampler.evaluate import evaluate
     from ganflow.sampler.fsio import atomic_write_text
 
@@ -366,7 +384,8 @@ def eval_cmd(
         typer.echo(f"  {k:<{width}}  {v:.6g}")
     typer.echo(f"  ({result['sample_seconds']:.1f} s sampling, {result['metric_seconds']:.1f} s metrics)")
     if out is not None:
-        atomic_write_text(out, json.dumps(result, indent=2, sort_keys=True) + "\n")
+        clean = {k: (v if np.isfinite(v) else None) for k, v in result["metrics"].items()}
+        atomic_write_text(out, json.dumps({**result, "metrics": clean}, indent=2, sort_keys=True) + "\n")
         typer.echo(f"wrote {out}")
 
 
@@ -404,6 +423,10 @@ def demo(
         f"sample grid: {grid}\nsamples: {out / 'samples.npz'}\n"
         f"next: ganflow info {bundle}  |  ganflow sample {bundle} -n 16 --out more.png"
     )
+
+
+app.command("pull", epilog=PULL_EXAMPLE)(pull_cmd)
+app.command("push", epilog=PUSH_EXAMPLE)(push_cmd)
 
 
 def main() -> None:

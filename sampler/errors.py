@@ -39,3 +39,7 @@ class NumericsError(GanflowError):
 
 class MissingDependencyError(GanflowError):
     """An optional dependency (torch, onnxruntime) is not installed."""
+
+
+class HubError(GanflowError):
+    """The Hugging Face Hub could not serve or accept a bundle: not found, offline, refused."""

@@ -8,9 +8,9 @@ from typing import Any
 
 import numpy as np
 
-from ganflow.sampler.bundle import load_bundle
 from ganflow.sampler.data import load_dataset
 from ganflow.sampler.errors import InputError
+from ganflow.sampler.hub import open_bundle
 from ganflow.sampler.metrics import METRICS, Evaluator, FeatureNet, IdentityFeatures
 from ganflow.sampler.metrics.toy2d import TOY_MODES
 from ganflow.sampler.pipeline import Pipeline
@@ -55,7 +55,7 @@ def load_samples(source: str | Path, n: int | None, **sample_kw: Any) -> tuple[n
             raise InputError(f"{path}: evaluate a bundle folder, a .npz with 'samples' or a .npy")
         x = np.asarray(x[:n] if n else x, dtype=np.float32)
         return x, {"source": str(path), "kind": "file", "n": len(x)}
-    bundle = load_bundle(path)
+    bundle = open_bundle(source)  # a folder or a Hub id
     if not n or n <= 0:
         raise InputError("-n must be > 0 to draw samples from a bundle")
     pipe = Pipeline(bundle, Runtime(sample_kw.pop("device", "auto")), **sample_kw)

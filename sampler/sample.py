@@ -8,8 +8,9 @@ from typing import Any
 
 import typer
 
-from ganflow.sampler.bundle import MANIFEST, Bundle, load_bundle, sha256_file
+from ganflow.sampler.bundle import MANIFEST, Bundle, sha256_file
 from ganflow.sampler.errors import InputError
+from ganflow.sampler.hub import open_bundle
 from ganflow.sampler.pipeline import Pipeline
 from ganflow.sampler.runtime import Runtime
 from ganflow.sampler.writers import open_writer, shard_path, writer_format
@@ -50,7 +51,7 @@ def sample_to(
     if n <= 0:
         raise InputError(f"-n must be > 0, got {n}")
     start, stop = shard_range(n, num_shards, shard_index)
-    b = bundle if isinstance(bundle, Bundle) else load_bundle(bundle)
+    b = bundle if isinstance(bundle, Bundle) else open_bundle(bundle)  # a folder or a Hub id
     runtime = Runtime(device, tf32=tf32)
     pipe = Pipeline(
         b,

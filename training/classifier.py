@@ -13,6 +13,7 @@ import torch.nn.functional as F
 from ganflow.models import build_component, config_to_dict, save_checkpoint
 from ganflow.sampler.errors import InputError
 from ganflow.training.data import Dataset, load_dataset
+from ganflow.training.distributed import setup
 from ganflow.training.jsonl import JsonlLog
 from ganflow.training.progress import Progress
 
@@ -28,11 +29,13 @@ def random_shift(x: torch.Tensor, gen: torch.Generator, max_shift: int, fill: fl
     n, c, h, w = x.shape
     s = max_shift
     padded = F.pad(x, (s, s, s, s), value=fill)  # [N, C, H + 2s, W + 2s]
-    dy = torch.randint(0, 2 * s + 1, (n,), generator=gen)
-    dx = torch.randint(0, 2 * s + 1, (n,), generator=gen)
-    rows = (dy[:, None] + torch.arange(h))[:, None, :, None]  # [N, 1, H, 1]
-    cols = (dx[:, None] + torch.arange(w))[:, None, None, :]  # [N, 1, 1, W]
-    return padded[torch.arange(n)[:, None, None, None], torch.arange(c)[None, :, None, None], rows, cols]
+    dev = x.device
+    dy = torch.randint(0, 2 * s + 1, (n,), generator=gen).to(dev)  # drawn on the CPU stream
+    dx = torch.randint(0, 2 * s + 1, (n,), generator=gen).to(dev)
+    rows = (dy[:, None] + torch.arange(h, device=dev))[:, None, :, None]  # [N, 1, H, 1]
+    cols = (dx[:, None] + torch.arange(w, device=dev))[:, None, None, :]  # [N, 1, 1, W]
+    ni, ci = torch.arange(n, device=dev), torch.arange(c, device=dev)
+    return padded[ni[:, None, None, None], ci[None, :, None, None], rows, cols]
 
 
 @torch.no_grad()
@@ -69,6 +72,7 @@ def train_classifier(
     limit: int | None = None,
     channels: int = 32,
     hidden: int = 128,
+    device: str = "auto",
 ) -> dict[str, Any]:
     """Train the MNIST CNN classifier on `data` (a dataset name or a path to MNIST-layout files) and
     save it to `out_dir` (model.safetensors, config.json, metrics.jsonl); returns the run's meta.
@@ -81,6 +85,10 @@ def train_classifier(
     if limit is not None and limit <= 0:
         raise InputError(f"limit must be > 0 or None, got {limit}")
     out_dir = Path(out_dir)
+    d = setup(device)
+    if batch_size % d.world:
+        raise InputError(f"batch_size {batch_size} is not divisible by {d.world} processes")
+    local = batch_size // d.world
     train, test = load_dataset(data, split="train"), load_dataset(data, split="test")
     x_train, y_train = _tensors(train, limit, "train")
     x_test, y_test = _tensors(test, limit, "test")
@@ -96,6 +104,9 @@ def train_classifier(
     model = build_component("classifier", {**arch, "data_shape": list(train.spec.shape)})
     steps_per_epoch = len(x_train) // batch_size  # full batches only (BatchNorm), reshuffled each epoch
     total_steps = epochs * steps_per_epoch
+    model.to(d.device)
+    d.sync_parameters(model)
+    x_train, y_train = x_train.to(d.device), y_train.to(d.device)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=total_steps, pct_start=0.2)
     hyper = {
@@ -110,29 +121,36 @@ def train_classifier(
         "train_examples": len(x_train),
         "test_examples": len(x_test),
     }
-    out_dir.mkdir(parents=True, exist_ok=True)
-    log = JsonlLog(out_dir / "metrics.jsonl")
+    if d.main:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        log = JsonlLog(out_dir / "metrics.jsonl")
 
     # --- the loop -------------------------------------------------------------------------------
-    bar = Progress(total_steps, enabled=progress, desc="classifier ")
+    bar = Progress(total_steps, enabled=progress if d.main else False, desc="classifier ")
     t0, step, acc = time.perf_counter(), 0, 0.0
     model.train()
     for epoch in range(1, epochs + 1):
         order = torch.randperm(len(x_train), generator=rng)
         loss_sum = 0.0
         for b in range(steps_per_epoch):
+            # the global batch is drawn and shifted on every rank (same stream); each keeps its slice
             idx = order[b * batch_size : (b + 1) * batch_size]
-            x = random_shift(x_train[idx], rng, MAX_SHIFT, fill)
+            x = random_shift(x_train[idx], rng, MAX_SHIFT, fill)[d.rank * local : (d.rank + 1) * local]
             logits, _ = model(x)
-            loss = F.cross_entropy(logits, y_train[idx])
+            loss = F.cross_entropy(logits, y_train[idx][d.rank * local : (d.rank + 1) * local])
             opt.zero_grad(set_to_none=True)
             loss.backward()
+            d.average_gradients(model)
             opt.step()
             sched.step()
             step += 1
             loss_sum += loss.item()
             bar.update(step, {"epoch": epoch, "loss": loss.item()})
-        acc = accuracy(model, x_test, y_test)
+        if not d.main:
+            d.barrier()
+            continue
+        acc = accuracy(model, x_test.to(d.device), y_test.to(d.device))
+        d.barrier()
         log.write(
             {
                 "step": step,
@@ -156,5 +174,7 @@ def train_classifier(
         "train": hyper,
         "summary": {"step": total_steps, "metrics": {"test_accuracy": acc, "train_seconds": seconds}},
     }
-    save_checkpoint(out_dir, {"classifier": model}, meta)
+    if d.main:
+        save_checkpoint(out_dir, {"classifier": model}, meta)
+    d.barrier()
     return meta

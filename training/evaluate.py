@@ -29,7 +29,8 @@ class TrainingEval:
             self._ev = make_evaluator(self.data.source, "test", dataset=self.data.spec.name)
             usable = self._ev.applicable()
             self.names = [m for m in (self.metrics or TRAIN_METRICS) if m in usable]
-        out.update(self._ev(x[~bad], self.names))
+        # undefined values (e.g. the mode KL when no sample is near a mode) are left out of the log
+        out.update({k: v for k, v in self._ev(x[~bad], self.names).items() if np.isfinite(v)})
         return out
 
 

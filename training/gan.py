@@ -14,6 +14,7 @@ from ganflow.models import COMPONENTS, build_component, load_checkpoint, save_ch
 from ganflow.models.atomic import atomic_write_bytes
 from ganflow.training.config import TrainConfig
 from ganflow.training.data import Dataset, DataSpec
+from ganflow.training.distributed import BatchRNG, setup
 from ganflow.training.evaluate import TrainingEval, sample_figure
 from ganflow.training.jsonl import JsonlLog
 from ganflow.training.losses import LOSSES
@@ -61,7 +62,8 @@ def default_components(
 def _generate(generator: torch.nn.Module, z: torch.Tensor, batch: int = 1024) -> np.ndarray:
     was_training = generator.training
     generator.eval()
-    x = torch.cat([generator(z[i : i + batch]) for i in range(0, len(z), batch)])
+    dev = next(generator.parameters()).device
+    x = torch.cat([generator(z[i : i + batch].to(dev)).cpu() for i in range(0, len(z), batch)])
     generator.train(was_training)
     return x.numpy()
 
@@ -74,12 +76,16 @@ def train_gan(
     resume: bool = False,
     progress: bool | None = None,
     family: str = "gan",
+    device: str = "auto",
 ) -> dict[str, Any]:
     """Train (or resume) a GAN in `run_dir`; returns the run's meta (configs + summary).
 
     On resume, the configs come from the run's config.json; `config.steps` may extend the run.
+    Under torchrun, each of the K processes takes batch_size / K of every global batch, drawn
+    from the same random stream, and gradients are averaged: the run equals a one-process run.
     """
     run_dir = Path(run_dir)
+    d = setup(device)
     start = 0
     if resume:
         meta, states = load_checkpoint(run_dir)
@@ -88,6 +94,9 @@ def train_gan(
         config = TrainConfig.from_dict({**saved.to_dict(), "steps": (config or saved).steps})
     if components is None or config is None:
         raise ValueError("a new run needs components and config")
+    if config.batch_size % d.world:
+        raise ValueError(f"batch_size {config.batch_size} is not divisible by {d.world} processes")
+    local_batch = config.batch_size // d.world
 
     # --- build everything from the seed -------------------------------------------------------
     torch.manual_seed(config.seed)
@@ -97,7 +106,10 @@ def train_gan(
     n_critic = config.n_critic or loss.n_critic
     opt_g = torch.optim.Adam(G.parameters(), lr=config.lr_g, betas=config.betas)
     opt_d = torch.optim.Adam(D.parameters(), lr=config.lr_d, betas=config.betas)
+    G.to(d.device)
+    D.to(d.device)
     rng = torch.Generator().manual_seed(config.seed)  # every random draw of the loop
+    draw = BatchRNG(rng, d)
     prior = GaussianPrior(G.config.latent_dim)
     # fixed latents for sample grids and evaluation: their own stream, never the loop's
     z_eval = torch.randn(
@@ -114,10 +126,12 @@ def train_gan(
                 f"{run_dir}: state.safetensors is at step {start} but "
                 f"model.safetensors at {meta['summary']['step']}; delete one to resume"
             )
-    run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / "samples").mkdir(exist_ok=True)
-    log = JsonlLog(run_dir / "metrics.jsonl", resume_step=start)
-    x_train = torch.from_numpy(data.x)
+    d.sync_parameters(G, D)
+    if d.main:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        (run_dir / "samples").mkdir(exist_ok=True)
+        log = JsonlLog(run_dir / "metrics.jsonl", resume_step=start)
+    x_train = torch.from_numpy(data.x).to(d.device)
     meta = {
         "ganflow_version": VERSION,
         "family": family,
@@ -134,42 +148,49 @@ def train_gan(
 
     # --- the loop -------------------------------------------------------------------------------
     evaluator = TrainingEval(data)
-    bar = Progress(config.steps, start, enabled=progress, desc=f"{family} ")
+    bar = Progress(config.steps, start, enabled=progress if d.main else False, desc=f"{family} ")
     t0, last_metrics = time.perf_counter(), {}
     G.train()
     D.train()
     for step in range(start, config.steps):
         for _ in range(n_critic):
-            real = x_train[torch.randint(len(x_train), (config.batch_size,), generator=rng)]
-            z, w = prior.sample(config.batch_size, rng)
+            real = x_train[draw.randint(len(x_train), local_batch)]
+            z, w = prior.sample(local_batch, draw)
             with torch.no_grad():
                 fake = G(z)
-            loss_d, stats = loss.critic_loss(D, real, fake, rng, w)
+            loss_d, stats = loss.critic_loss(D, real, fake, draw, w)
             opt_d.zero_grad(set_to_none=True)
             loss_d.backward()
+            d.average_gradients(D)
             opt_d.step()
 
-        z, w = prior.sample(config.batch_size, rng)
+        z, w = prior.sample(local_batch, draw)
         loss_g = loss.generator_loss(D, G(z), w)
         opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
+        d.average_gradients(G)
         opt_g.step()
 
         done = step + 1
+        if not d.main:  # rank 0 logs, evaluates and checkpoints; the others wait for it
+            if done % config.ckpt_every == 0 or done == config.steps:
+                d.barrier()
+            continue
         stats = {"loss_d": loss_d.item(), "loss_g": loss_g.item(), **stats}
         bar.update(done, stats)
         if done % config.log_every == 0:
             log.write({"step": done, "kind": "train", "time_s": time.perf_counter() - t0, **stats})
         final = done == config.steps
-        evaluate, draw = done % config.eval_every == 0 or final, done % config.sample_every == 0 or final
-        x_eval = _generate(G, z_eval) if evaluate or draw else None
+        evaluate, figure = done % config.eval_every == 0 or final, done % config.sample_every == 0 or final
+        x_eval = _generate(G, z_eval) if evaluate or figure else None
         if evaluate:
             last_metrics = evaluator(x_eval)
             log.write({"step": done, "kind": "eval", **last_metrics})
-        if draw:
+        if figure:
             atomic_write_bytes(run_dir / "samples" / f"step_{done:06d}.png", sample_figure(data.spec, x_eval))
         if done % config.ckpt_every == 0 or final:
             checkpoint(done, last_metrics)
+            d.barrier()
     bar.update(config.steps, force=True)
     bar.close()
     return meta

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,9 @@ class JsonlLog:
             atomic_write_bytes(self.path, "".join(f"{line}\n" for line in keep).encode())
 
     def write(self, record: dict[str, Any]) -> None:
+        """Append one record; NaN/inf become null so that every line is strict JSON."""
+        clean = {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in record.items()}
         with open(self.path, "a") as f:
-            f.write(json.dumps(record, sort_keys=True) + "\n")
+            f.write(json.dumps(clean, sort_keys=True, allow_nan=False) + "\n")
             f.flush()
             os.fsync(f.fileno())

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import torch
 
+from ganflow.training.distributed import BatchRNG
+
 
 class GaussianPrior:
     """z ~ N(0, I_d), uniform example weights."""
@@ -11,6 +13,6 @@ class GaussianPrior:
     def __init__(self, latent_dim: int) -> None:
         self.latent_dim = latent_dim
 
-    def sample(self, n: int, rng: torch.Generator) -> tuple[torch.Tensor, torch.Tensor | None]:
+    def sample(self, n: int, rng: BatchRNG) -> tuple[torch.Tensor, torch.Tensor | None]:
         """(z [n, d], weights [n] or None for uniform)."""
-        return torch.randn(n, self.latent_dim, generator=rng), None
+        return rng.randn(n, self.latent_dim), None

@@ -17,7 +17,7 @@ STATE = "state.safetensors"
 def _optimizer_tensors(prefix: str, opt: torch.optim.Optimizer) -> tuple[dict, dict]:
     sd = opt.state_dict()
     tensors = {
-        f"{prefix}.state.{idx}.{key}": (v if torch.is_tensor(v) else torch.tensor(v)).contiguous()
+        f"{prefix}.state.{idx}.{key}": (v if torch.is_tensor(v) else torch.tensor(v)).cpu().contiguous()
         for idx, st in sd["state"].items()
         for key, v in st.items()
     }

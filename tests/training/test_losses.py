@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from ganflow.training.config import TrainConfig
+from ganflow.training.distributed import BatchRNG, Dist
 from ganflow.training.losses import LOSSES
 from ganflow.training.losses.wgan_gp import gradient_penalty
 
@@ -33,7 +34,7 @@ def test_registry_names():
 def test_bce_known_value():
     loss = LOSSES.get("bce")()
     real, fake = torch.ones(4, 2), -torch.ones(4, 2)
-    d_loss, _ = loss.critic_loss(Const(0.0, 0.0), real, fake, torch.Generator())
+    d_loss, _ = loss.critic_loss(Const(0.0, 0.0), real, fake, BatchRNG(torch.Generator(), Dist()))
     assert d_loss.item() == pytest.approx(2 * math.log(2))  # D = 1/2 everywhere
     g_loss = loss.generator_loss(Const(0.0, 2.0), fake)
     assert g_loss.item() == pytest.approx(math.log1p(math.exp(-2.0)))
@@ -41,7 +42,9 @@ def test_bce_known_value():
 
 def test_hinge_known_value():
     loss = LOSSES.get("hinge")()
-    d_loss, _ = loss.critic_loss(Const(0.5, 0.5), torch.ones(3, 2), -torch.ones(3, 2), torch.Generator())
+    d_loss, _ = loss.critic_loss(
+        Const(0.5, 0.5), torch.ones(3, 2), -torch.ones(3, 2), BatchRNG(torch.Generator(), Dist())
+    )
     assert d_loss.item() == pytest.approx(0.5 + 1.5)
 
 
@@ -57,9 +60,9 @@ def test_gradient_penalty_zero_for_unit_slope():
     critic = nn.Linear(3, 1, bias=False)
     with torch.no_grad():
         critic.weight.copy_(torch.tensor([[0.6, 0.8, 0.0]]))  # ||grad|| = 1 everywhere
-    gp = gradient_penalty(critic, torch.randn(8, 3), torch.randn(8, 3), torch.Generator())
+    gp = gradient_penalty(critic, torch.randn(8, 3), torch.randn(8, 3), BatchRNG(torch.Generator(), Dist()))
     assert gp.item() == pytest.approx(0.0, abs=1e-10)
     with torch.no_grad():
         critic.weight.mul_(3)  # ||grad|| = 3 -> (3 - 1)^2
-    gp = gradient_penalty(critic, torch.randn(8, 3), torch.randn(8, 3), torch.Generator())
+    gp = gradient_penalty(critic, torch.randn(8, 3), torch.randn(8, 3), BatchRNG(torch.Generator(), Dist()))
     assert gp.item() == pytest.approx(4.0)

@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 from ganflow.models.registry import Registry
+from ganflow.training.distributed import BatchRNG
 
 LOSSES: Registry = Registry("loss")
 
@@ -29,7 +30,7 @@ class GANLoss:
         critic: nn.Module,
         real: torch.Tensor,
         fake: torch.Tensor,
-        rng: torch.Generator,
+        rng: BatchRNG,
         weights: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, dict[str, float]]:
         raise NotImplementedError

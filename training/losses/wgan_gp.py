@@ -7,10 +7,10 @@ import torch
 from ganflow.training.losses.base import LOSSES, GANLoss, wmean
 
 
-def gradient_penalty(critic, real: torch.Tensor, fake: torch.Tensor, rng: torch.Generator):
-    """E (||grad D(x_hat)||_2 - 1)^2, x_hat = e x + (1 - e) x~, e ~ U[0, 1] per example."""
-    shape = (real.shape[0],) + (1,) * (real.dim() - 1)
-    eps = torch.rand(shape, generator=rng, device=real.device, dtype=real.dtype)
+def gradient_penalty(critic, real: torch.Tensor, fake: torch.Tensor, rng):
+    """E (||grad D(x_hat)||_2 - 1)^2, x_hat = e x + (1 - e) x~, e ~ U[0, 1] per example.
+    `rng` is a training.distributed.BatchRNG."""
+    eps = rng.rand(real.shape[0], *(1,) * (real.dim() - 1)).to(real.dtype)
     x_hat = (eps * real + (1 - eps) * fake).requires_grad_(True)
     (grad,) = torch.autograd.grad(critic(x_hat).sum(), x_hat, create_graph=True)
     return ((grad.reshape(grad.shape[0], -1).norm(dim=1) - 1) ** 2).mean()

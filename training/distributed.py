@@ -1,0 +1,95 @@
+"""Data parallelism under torchrun (NCCL on GPUs, gloo on CPU) and batch-sliced random draws."""
+
+from __future__ import annotations
+
+import atexit
+import os
+from dataclasses import dataclass
+
+import torch
+import torch.distributed as dist
+from torch import nn
+
+
+@dataclass
+class Dist:
+    """This process's place: rank of world, and the device it trains on."""
+
+    rank: int = 0
+    world: int = 1
+    device: torch.device = torch.device("cpu")
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+    def sync_parameters(self, *modules: nn.Module) -> None:
+        """Copy rank 0's parameters and buffers to every rank."""
+        if self.world > 1:
+            for m in modules:
+                for t in list(m.parameters()) + list(m.buffers()):
+                    dist.broadcast(t.data, src=0)
+
+    def average_gradients(self, module: nn.Module) -> None:
+        """Mean of the ranks' gradients (each a mean over its slice of the global batch): the
+        single-process gradient of the global batch. This is DistributedDataParallel's reduction,
+        done explicitly after backward, because the WGAN-GP penalty differentiates a gradient
+        (create_graph=True), which DDP's reducer hooks do not support."""
+        if self.world == 1:
+            return
+        grads = [p.grad for p in module.parameters() if p.grad is not None]
+        if not grads:
+            return
+        flat = torch.cat([g.reshape(-1) for g in grads])
+        dist.all_reduce(flat)
+        flat /= self.world
+        offset = 0
+        for g in grads:
+            g.copy_(flat[offset : offset + g.numel()].view_as(g))
+            offset += g.numel()
+
+    def barrier(self) -> None:
+        if self.world > 1:
+            dist.barrier()
+
+
+def setup(device: str = "auto") -> Dist:
+    """Join the torchrun process group if there is one (WORLD_SIZE > 1) and pick the device."""
+    if device not in ("auto", "cuda", "cpu"):
+        raise ValueError(f"unknown device {device!r}: use auto, cuda or cpu")
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ValueError("--device cuda: no CUDA device is visible to torch; use --device cpu")
+    cuda = device == "cuda" or (device == "auto" and torch.cuda.is_available())
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    rank, local = int(os.environ.get("RANK", "0")), int(os.environ.get("LOCAL_RANK", "0"))
+    dev = torch.device("cuda", local) if cuda else torch.device("cpu")
+    if cuda:
+        torch.cuda.set_device(dev)
+    if world > 1 and not dist.is_initialized():
+        dist.init_process_group("nccl" if cuda else "gloo")
+        atexit.register(dist.destroy_process_group)
+    return Dist(rank, world, dev)
+
+
+class BatchRNG:
+    """Random draws for a global batch from one seeded CPU generator; each rank keeps its slice.
+
+    K processes with batch B/K therefore see exactly the numbers one process with batch B sees.
+    """
+
+    def __init__(self, gen: torch.Generator, d: Dist) -> None:
+        self.gen, self.d = gen, d
+
+    def _mine(self, full: torch.Tensor) -> torch.Tensor:
+        n = full.shape[0] // self.d.world
+        return full[self.d.rank * n : (self.d.rank + 1) * n].to(self.d.device)
+
+    def randn(self, n: int, *shape: int) -> torch.Tensor:
+        """[n, *shape] standard normal: this rank's slice of an [n * world, *shape] draw."""
+        return self._mine(torch.randn(n * self.d.world, *shape, generator=self.gen))
+
+    def rand(self, n: int, *shape: int) -> torch.Tensor:
+        return self._mine(torch.rand(n * self.d.world, *shape, generator=self.gen))
+
+    def randint(self, high: int, n: int) -> torch.Tensor:
+        return self._mine(torch.randint(high, (n * self.d.world,), generator=self.gen))
