@@ -78,13 +78,14 @@ def export_bundle(run: str | Path, out: str | Path, overwrite: bool = False, log
             "data": {k: meta["data"][k] for k in ("dataset", "shape", "range")},
             "components": components,
             "files": {WEIGHTS: sha256_file(tmp / WEIGHTS)},
-            "defaults": {"plain": {"truncation": None}},
+            "defaults": {"plain": {"truncation": None}, **meta.get("sampling_defaults", {})},
             "provenance": {
                 "ganflow_version": VERSION,
                 "components": meta["components"],
                 "train": meta.get("train", {}),
                 "steps": summary.get("step"),
                 "metrics": summary.get("metrics", {}),
+                **{k: meta[k] for k in ("reweight", "base") if k in meta},
             },
         }
         _write_json(tmp / MANIFEST, manifest)

@@ -46,3 +46,9 @@ def classifier_spec(module: torch.nn.Module) -> GraphSpec:
         [("x", ["batch", *cfg.data_shape])],
         [("logits", ["batch", cfg.n_classes]), ("features", ["batch", cfg.hidden])],
     )
+
+
+@EXPORTERS.register("weight")
+def weight_spec(module: torch.nn.Module) -> GraphSpec:
+    d = module.config.latent_dim
+    return GraphSpec("weight/model.onnx", [("z", ["batch", d])], [("w", ["batch"])])

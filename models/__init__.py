@@ -2,10 +2,10 @@
 
 from ganflow.models.build import build_component, component_config_from_dict, config_to_dict
 from ganflow.models.checkpoint import load_checkpoint, load_modules, save_checkpoint
-from ganflow.models.registry import CLASSIFIERS, COMPONENTS, CRITICS, GENERATORS, Registry
+from ganflow.models.registry import CLASSIFIERS, COMPONENTS, CRITICS, GENERATORS, WEIGHTS, Registry
 
 # importing the architecture modules registers them
-from ganflow.models import classifier, dcgan, mlp  # noqa: E402,F401  isort: skip
+from ganflow.models import classifier, dcgan, mlp, weight  # noqa: E402,F401  isort: skip
 
 __all__ = [
     "CLASSIFIERS",
@@ -13,6 +13,7 @@ __all__ = [
     "CRITICS",
     "GENERATORS",
     "Registry",
+    "WEIGHTS",
     "build_component",
     "component_config_from_dict",
     "config_to_dict",

@@ -111,3 +111,16 @@ class MNISTCNNConfig:
             raise ValueError(f"channels and hidden must be > 0, got {self.channels} and {self.hidden}")
         if self.n_classes < 2:
             raise ValueError(f"n_classes must be >= 2, got {self.n_classes}")
+
+
+@dataclass(frozen=True)
+class MLPWeightConfig:
+    """z[N, latent_dim] -> w[N] >= 0: `depth` LeakyReLU(0.2) layers of `hidden` units, softplus out."""
+
+    latent_dim: int
+    hidden: int = 256
+    depth: int = 3
+
+    def __post_init__(self) -> None:
+        if self.latent_dim <= 0 or self.hidden <= 0 or self.depth < 1:
+            raise ValueError("latent_dim and hidden must be > 0 and depth >= 1")

@@ -46,6 +46,13 @@ class Registry(Generic[T]):
 GENERATORS: Registry = Registry("generator architecture")
 CRITICS: Registry = Registry("critic architecture")
 CLASSIFIERS: Registry = Registry("classifier architecture")
+WEIGHTS: Registry = Registry("importance-weight network architecture")
 
 # component name (the key prefix in model.safetensors) -> registry of its architectures
-COMPONENTS: dict[str, Registry] = {"generator": GENERATORS, "critic": CRITICS, "classifier": CLASSIFIERS}
+COMPONENTS: dict[str, Registry] = {
+    "generator": GENERATORS,
+    "critic": CRITICS,
+    "classifier": CLASSIFIERS,
+    "weight": WEIGHTS,  # latent reweighting: w(z) >= 0
+    "weight_critic": CRITICS,  # the WGAN-GP critic trained with w (kept for resume, not exported)
+}

@@ -44,6 +44,12 @@ def _echo_report(report: dict[str, Any]) -> None:
         f"wrote {report['samples']} samples to {report['out']} with {report['method']} on "
         f"{report['provider']} ({report['samples_per_s']:.0f} samples/s)"
     )
+    if report.get("proposals"):
+        rate = report["accepted"] / report["proposals"]
+        typer.echo(
+            f"latent-rs: accepted {report['accepted']} of {report['proposals']} proposals "
+            f"({rate:.1%}, m = {report['latent_rs_m']:g})"
+        )
 
 
 # The demo's settings (the end-to-end test trains with the 2-D ones too): model, trainer
@@ -182,6 +188,72 @@ def train_gan_cmd(
 
 
 @train_app.command(
+    "reweight",
+    epilog="Example: ganflow train reweight --base runs/mnist --data mnist.npz --out runs/mnist-rw"
+    "  (then: ganflow export runs/mnist-rw --out bundles/mnist-rw; ganflow sample ... --method latent-rs)",
+)
+def train_reweight_cmd(
+    base: Path = typer.Option(..., help="the GAN to reweight: a run directory or an exported bundle"),
+    out: Path = typer.Option(Path("runs/reweight"), help="run directory"),
+    data: str = typer.Option(None, help="dataset name or MNIST-layout path [default: the base's dataset]"),
+    steps: int = typer.Option(None, help="weight-network steps [default: 2000; on --resume: the run's]"),
+    batch_size: int = typer.Option(64),
+    n_critic: int = typer.Option(5, help="critic steps per weight step"),
+    lr_w: float = typer.Option(1e-4),
+    lr_d: float = typer.Option(1e-4),
+    lambda1: float = typer.Option(10.0, help="R_norm weight, (mean w - 1)^2"),
+    lambda2: float = typer.Option(3.0, help="R_clip weight, mean max(0, w - m)^2"),
+    m: float = typer.Option(3.0, help="soft clip of w; LatentRS accepts w.p. min(1, w/m)"),
+    hidden: int = typer.Option(256, help="weight network width"),
+    seed: int = typer.Option(0),
+    eval_every: int = typer.Option(500),
+    ckpt_every: int = typer.Option(500),
+    resume: bool = typer.Option(False, help="continue the run in --out"),
+    progress: bool = typer.Option(None, help="progress bar [default: when a terminal]"),
+    device: str = typer.Option("auto", help="auto (CUDA if torch sees a GPU), cuda or cpu"),
+) -> None:
+    """Latent reweighting: train w(z) >= 0 and a WGAN-GP critic over a frozen generator."""
+    _need_torch("train")
+    from ganflow.models.checkpoint import CheckpointError, load_checkpoint
+    from ganflow.training.data import load_dataset
+    from ganflow.training.reweight import ReweightConfig, train_reweight
+
+    try:
+        if resume:
+            if not (out / "config.json").is_file():
+                raise InputError(f"--resume: {out} holds no run (no config.json); drop --resume")
+            meta, _ = load_checkpoint(out)
+            cfg = ReweightConfig.from_dict({**meta["reweight"], **({"steps": steps} if steps else {})})
+        else:
+            if (out / "config.json").exists():
+                raise InputError(f"{out} already holds a run: pass --resume or choose another --out")
+            meta, _ = load_checkpoint(base)
+            cfg = ReweightConfig(
+                steps=steps or 2000,
+                batch_size=batch_size,
+                n_critic=n_critic,
+                lr_w=lr_w,
+                lr_d=lr_d,
+                lambda1=lambda1,
+                lambda2=lambda2,
+                m=m,
+                hidden=hidden,
+                seed=seed,
+                eval_every=eval_every,
+                ckpt_every=ckpt_every,
+            )
+        ds = load_dataset(data or meta["data"]["dataset"], dataset=meta["data"]["dataset"])
+        if ds.spec.to_dict() != meta["data"]:
+            raise InputError(f"--data {data} is not the data the base model was trained on ({meta['data']})")
+        result = train_reweight(out, ds, base, cfg, resume=resume, progress=progress, device=device)
+    except (ValueError, CheckpointError) as e:
+        raise InputError(str(e)) from None
+    if int(os.environ.get("RANK", "0")) == 0:
+        metrics = " ".join(f"{k}={v:.4g}" for k, v in result["summary"]["metrics"].items())
+        typer.echo(f"reweighted to step {result['summary']['step']} in {out}  {metrics}")
+
+
+@train_app.command(
     "classifier",
     epilog="Example (the shipped feature network): ganflow train classifier --data ../shared/data/mnist.npz "
     "--out runs/classifier --onnx sampler/assets/mnist_cnn.onnx",
@@ -255,6 +327,8 @@ def sample(
     seed: int = typer.Option(0),
     batch_size: int = typer.Option(256),
     truncation: float = typer.Option(None, help="truncate N(0, I) latents at |z_i| <= t"),
+    rs_m: float = typer.Option(None, help="latent-rs: maximum weight m [default: the bundle's]"),
+    rs_max_rounds: int = typer.Option(None, help="latent-rs: proposal rounds before giving up [100]"),
     device: str = typer.Option("auto", help=", ".join(DEVICES)),
     tf32: bool = typer.Option(False, help="CUDA: allow TF32 math (faster, ~1e-3 relative error)"),
     fmt: str = typer.Option(None, "--format", help=f"{', '.join(WRITERS.names())} [from --out]"),
@@ -283,7 +357,7 @@ def sample(
         tf32=tf32,
         fmt=fmt,
         overwrite=overwrite,
-        options={"truncation": truncation},
+        options={"truncation": truncation, "rs_m": rs_m, "rs_max_rounds": rs_max_rounds},
         progress=sys.stderr.isatty(),
         num_shards=num_shards,
         shard_index=shard_index,

@@ -28,6 +28,9 @@ class Preset:
 
 METHODS: Registry = Registry("sampling method", MethodError)
 METHODS.register("plain")(Preset("gaussian", summary="z ~ N(0, I) (optionally truncated), decode"))
+METHODS.register("latent-rs")(
+    Preset("gaussian", select="latent-rs", summary="LatentRS: keep z w.p. min(1, w/m)")
+)
 
 
 def stage_needs(proposal: str, select: str | None, refine: str | None) -> list[str]:
@@ -95,7 +98,7 @@ class Pipeline:
             )
         ctx = Context(self.bundle, self.runtime, self.seed, self.options)
         self._propose = PROPOSALS.get(self.proposal)(ctx)
-        self._select = SELECTORS.get(self.select)(ctx) if self.select else None
+        self._select = SELECTORS.get(self.select)(ctx, self._propose) if self.select else None
         self._refine = REFINERS.get(self.refine)(ctx) if self.refine else None
         self._decode = Decoder(ctx)
         self.stats = {
@@ -136,6 +139,8 @@ class Pipeline:
                     f"NaN/inf in the latents after {self.describe()}: lower the step size or check the bundle"
                 )
             x = self._decode(z)
+            for stage in (self._select, self._refine):
+                self.stats.update(getattr(stage, "stats", {}))
             self.stats["samples"] += hi - lo
             self.stats["seconds"] += time.perf_counter() - t0
             yield lo, z, x

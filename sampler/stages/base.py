@@ -28,6 +28,6 @@ class Context:
     seed: int
     options: dict[str, Any]
 
-    def block_rng(self, stream: int, block: int) -> np.random.Generator:
+    def block_rng(self, stream: int, block: int, *more: int) -> np.random.Generator:
         """The random stream for one block of sample indices, for one stage (`stream`)."""
-        return np.random.default_rng([self.seed, stream, block])
+        return np.random.default_rng([self.seed, stream, block, *more])
