@@ -74,6 +74,34 @@ def mean_std(rows: list[dict]) -> dict:
     }
 
 
+def toy(args, work: Path, dev: list[str], result: dict) -> None:
+    """25 Gaussians: the demo GAN's settings, reweighted, plain vs LatentRS."""
+    g_run, g_rw, g_bundle = work / "g25-gan", work / "g25-rw", work / "g25-rw-bundle"
+    gan = "--arch mlp --width 128 --latent-dim 2 --batch-size 512 --lr-g 5e-4 --lr-d 5e-4 --steps 6000"
+    if not (g_run / "config.json").exists():
+        ganflow("train", "gan", "--data", "gaussians25", "--out", str(g_run), *gan.split(), *dev)
+    if not (g_rw / "config.json").exists():
+        ganflow(
+            "train",
+            "reweight",
+            "--base",
+            str(g_run),
+            "--out",
+            str(g_rw),
+            "--steps",
+            str(args.rw_steps),
+            "--batch-size",
+            "256",
+            *dev,
+            *[f"--{a}" for a in args.rw_args],
+        )
+    if not g_bundle.exists():
+        ganflow("export", str(g_rw), "--out", str(g_bundle))
+    for method in ("plain", "latent-rs"):
+        r = evaluate(g_bundle, "gaussians25", method, work / f"g25-{method}.json", "modes,fid,prdc", 10_000)
+        result["gaussians25"][method] = r["metrics"]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", required=True)
@@ -87,6 +115,10 @@ def main() -> None:
     )
     ap.add_argument("--device", default="auto")
     ap.add_argument("--out", default="benchmarks/results/latent_rs.json")
+    ap.add_argument(
+        "--rw-args", nargs="*", default=[], help="extra `train reweight` options, e.g. normalize-emd"
+    )
+    ap.add_argument("--skip-toy", action="store_true")
     args = ap.parse_args()
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
@@ -159,54 +191,8 @@ def main() -> None:
     result["mnist"]["summary"] = {m: mean_std(r) for m, r in rows.items()}
 
     # --- 25 Gaussians: the demo GAN vs + LatentRS --------------------------------------------------
-    g_run, g_rw, g_bundle = work / "g25-gan", work / "g25-rw", work / "g25-rw-bundle"
-    if not (g_run / "config.json").exists():
-        ganflow(
-            "train",
-            "gan",
-            "--data",
-            "gaussians25",
-            "--out",
-            str(g_run),
-            "--arch",
-            "mlp",
-            "--width",
-            "128",
-            "--latent-dim",
-            "2",
-            "--batch-size",
-            "512",
-            "--lr-g",
-            "5e-4",
-            "--lr-d",
-            "5e-4",
-            "--steps",
-            "6000",
-            "--eval-every",
-            "2000",
-            "--ckpt-every",
-            "3000",
-            *dev,
-        )
-    if not (g_rw / "config.json").exists():
-        ganflow(
-            "train",
-            "reweight",
-            "--base",
-            str(g_run),
-            "--out",
-            str(g_rw),
-            "--steps",
-            str(args.rw_steps),
-            "--batch-size",
-            "256",
-            *dev,
-        )
-    if not g_bundle.exists():
-        ganflow("export", str(g_rw), "--out", str(g_bundle))
-    for method in ("plain", "latent-rs"):
-        r = evaluate(g_bundle, "gaussians25", method, work / f"g25-{method}.json", "modes,fid,prdc", 10_000)
-        result["gaussians25"][method] = r["metrics"]
+    if not args.skip_toy:
+        toy(args, work, dev, result)
 
     # --- f-GAN divergences on MNIST at a fixed budget ---------------------------------------------
     for loss in args.fgan:

@@ -205,6 +205,7 @@ def train_reweight_cmd(
     lambda2: float = typer.Option(3.0, help="R_clip weight, mean max(0, w - m)^2"),
     m: float = typer.Option(3.0, help="soft clip of w; LatentRS accepts w.p. min(1, w/m)"),
     hidden: int = typer.Option(256, help="weight network width"),
+    normalize_emd: bool = typer.Option(False, help="divide D - Delta by its batch mean (scale-free EMD)"),
     seed: int = typer.Option(0),
     eval_every: int = typer.Option(500),
     ckpt_every: int = typer.Option(500),

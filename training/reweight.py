@@ -41,6 +41,7 @@ class ReweightConfig:
     lambda2: float = 3.0  # R_clip weight: mean max(0, w - m)^2
     m: float = 3.0  # soft clip of w, and LatentRS's maximum weight
     hidden: int = 256
+    normalize_emd: bool = False  # divide D - Delta by its batch mean (a ganflow option, not the paper's)
     seed: int = 0
     log_every: int = 50
     eval_every: int = 500
@@ -85,7 +86,10 @@ def weight_loss(w: torch.Tensor, d_fake: torch.Tensor, cfg: ReweightConfig) -> t
     term's sign the same. (Algorithm 1 writes +mean(w D) - Delta for a critic of the opposite sign.)
     """
     delta = d_fake.min()
-    emd = (w * (d_fake - delta)).mean()
+    gap = d_fake - delta
+    if cfg.normalize_emd:  # scale-free: the EMD term no longer grows with the critic's output range
+        gap = gap / gap.mean().clamp_min(1e-8)
+    emd = (w * gap).mean()
     r_norm = (w.mean() - 1.0) ** 2
     r_clip = (F.relu(w - cfg.m) ** 2).mean()
     loss = -emd + cfg.lambda1 * r_norm + cfg.lambda2 * r_clip
