@@ -12,6 +12,16 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 MNIST = ROOT.parent / "shared" / "data" / "mnist.npz"
 
+# prepended to `python -c` code: any import of torch then fails, as on a machine without it
+BLOCK_TORCH = """
+import importlib.abc, sys
+class Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name == "torch" or name.startswith("torch."):
+            raise ImportError("torch is blocked in this test")
+sys.meta_path.insert(0, Block())
+"""
+
 
 def ganflow(*args: str, env: dict | None = None, check: bool = True, timeout: float = 600):
     """Run the `ganflow` CLI in a subprocess; returns CompletedProcess (text)."""

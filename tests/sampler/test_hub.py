@@ -24,18 +24,11 @@ from ganflow.sampler.hub import (
     pull,
     push,
 )
+from tests.conftest import BLOCK_TORCH
 from tests.hub_server import FakeHub
 
 REPO = "me/g25"
 
-BLOCK_TORCH = """
-import importlib.abc, sys
-class Block(importlib.abc.MetaPathFinder):
-    def find_spec(self, name, path=None, target=None):
-        if name == "torch" or name.startswith("torch."):
-            raise ImportError("torch is blocked in this test")
-sys.meta_path.insert(0, Block())
-"""
 # `ganflow` with pull/push registered as the CLI does (a no-op once the CLI registers them itself)
 CLI = """
 import sys

@@ -15,16 +15,7 @@ from ganflow.sampler.bundle import load_bundle
 from ganflow.sampler.errors import BundleError, DeviceError, InputError, MethodError
 from ganflow.sampler.images import decode_png
 from ganflow.sampler.sample import sample_to
-from tests.conftest import ROOT, ganflow
-
-BLOCK_TORCH = """
-import importlib.abc, sys
-class Block(importlib.abc.MetaPathFinder):
-    def find_spec(self, name, path=None, target=None):
-        if name == "torch" or name.startswith("torch."):
-            raise ImportError("torch is blocked in this test")
-sys.meta_path.insert(0, Block())
-"""
+from tests.conftest import BLOCK_TORCH, ROOT, ganflow
 
 
 def run_without_torch(*args: str) -> subprocess.CompletedProcess:
