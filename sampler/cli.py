@@ -141,7 +141,10 @@ def train_gan_cmd(
     width: int = typer.Option(None, help="MLP hidden units / DCGAN base channels"),
     latent_dim: int = typer.Option(None, help="[default: 64 for images, 2 for 2-D data]"),
     spectral_norm: bool = typer.Option(False, help="spectral norm on the critic"),
-    loss: str = typer.Option("bce", help="bce, wgan-gp or hinge"),
+    loss: str = typer.Option(
+        "bce",
+        help="bce, wgan-gp, hinge, or an f-GAN divergence: f:kl, f:rkl, f:pearson, f:hellinger, f:js, f:gan",
+    ),
     steps: int = typer.Option(None, help="generator steps [default: 2000; on --resume: the run's]"),
     batch_size: int = typer.Option(64),
     lr_g: float = typer.Option(2e-4),

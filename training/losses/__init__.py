@@ -3,6 +3,6 @@
 from ganflow.training.losses.base import LOSSES, GANLoss
 
 # importing the loss modules registers them
-from ganflow.training.losses import bce, hinge, wgan_gp  # noqa: E402,F401  isort: skip
+from ganflow.training.losses import bce, fdiv, hinge, wgan_gp  # noqa: E402,F401  isort: skip
 
 __all__ = ["LOSSES", "GANLoss"]
