@@ -1,0 +1,116 @@
+"""DGflow refinement (Ansari et al., ICLR 2021): K steps of the bundle's refine/model.onnx on z."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+
+from ganflow.sampler.errors import InputError, NumericsError
+from ganflow.sampler.runtime import CUDA
+from ganflow.sampler.stages.base import BLOCK, REFINERS, Context
+
+STREAM = 4  # the Langevin noise: a stream of its own (gaussian 0, latent-rs 1, flow 3)
+# used only when a bundle's manifest lacks defaults["dgflow"] (the authors' values, REFERENCES.md)
+FALLBACK = {"eta": 0.1, "gamma": 0.01, "steps": 25, "f": "kl"}
+
+
+def _option(ctx: Context, key: str, defaults: dict, name: str):
+    v = ctx.options.get(f"dg_{name}")
+    return defaults[name] if v is None else v
+
+
+@REFINERS.register("dgflow")
+class DGflow:
+    """z_{k+1} = z_k + eta s(d) grad_z d(G(z_k)) + sqrt(2 eta gamma) xi_k (DGflow eq. 13, in the
+    latent space; the step is one ONNX graph with the gradient inside, export/refine.py).
+
+    xi_k for sample i comes from rng([seed, 4, block(i), k]), so sample i depends only on the
+    seed and i. On CUDA the latents stay on the device between steps (I/O binding)."""
+
+    needs = ("refine",)
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        comp = ctx.bundle.component("refine", "dgflow")
+        self.session = ctx.runtime.session(comp)
+        self.names = [i["name"] for i in comp.inputs]  # z, noise, eta, gamma
+        self.output = comp.outputs[0]["name"]
+        self.d = int(comp.inputs[0]["shape"][1])
+        defaults = {**FALLBACK, **ctx.bundle.defaults("dgflow")}
+        self.eta = float(_option(ctx, "eta", defaults, "eta"))
+        self.gamma = float(_option(ctx, "gamma", defaults, "gamma"))
+        steps = _option(ctx, "steps", defaults, "steps")
+        f = _option(ctx, "f", defaults, "f")
+        if not (math.isfinite(self.eta) and self.eta > 0 and math.isfinite(self.gamma) and self.gamma >= 0):
+            raise InputError(f"dgflow needs --dg-eta > 0 and --dg-gamma >= 0, got {self.eta}, {self.gamma}")
+        if int(steps) != steps or steps < 0:
+            raise InputError(f"--dg-steps must be an integer >= 0, got {steps}")
+        if f != defaults["f"]:
+            raise InputError(
+                f"--dg-f {f}: this bundle's refine graph was exported for f={defaults['f']} "
+                "(f is fixed at export); drop --dg-f or export the run with another f"
+            )
+        self.steps, self.f = int(steps), f
+        self.cuda = ctx.runtime.provider == CUDA and self.session.get_providers()[0] == CUDA
+        self.stats = {
+            "dgflow_steps": self.steps,
+            "dgflow_eta": self.eta,
+            "dgflow_gamma": self.gamma,
+            "dgflow_f": self.f,
+            "dgflow_seconds": 0.0,
+        }
+
+    def noise(self, lo: int, hi: int, k: int) -> np.ndarray:
+        """xi [hi - lo, d] for step k of samples lo..hi-1."""
+        first, last = lo // BLOCK, (hi - 1) // BLOCK
+        xi = np.concatenate(
+            [
+                self.ctx.block_rng(STREAM, b, k).standard_normal((BLOCK, self.d), dtype=np.float32)
+                for b in range(first, last + 1)
+            ]
+        )
+        return xi[lo - first * BLOCK : hi - first * BLOCK]
+
+    def _check(self, z: np.ndarray, k: int) -> None:
+        if not np.isfinite(z).all():
+            raise NumericsError(
+                f"dgflow: NaN/inf latents after step {k} of {self.steps} (eta {self.eta}, gamma "
+                f"{self.gamma}): lower --dg-eta or --dg-steps"
+            )
+
+    def _run_cpu(self, z: np.ndarray, lo: int, hi: int) -> np.ndarray:
+        eta, gamma = np.array(self.eta, np.float32), np.array(self.gamma, np.float32)
+        for k in range(self.steps):
+            feeds = dict(zip(self.names, (z, self.noise(lo, hi, k), eta, gamma), strict=True))
+            (z,) = self.session.run([self.output], feeds)
+            self._check(z, k + 1)
+        return z
+
+    def _run_cuda(self, z: np.ndarray, lo: int, hi: int) -> np.ndarray:
+        """The same steps with z kept in GPU memory: only the noise goes up, z comes back once."""
+        ort = self.ctx.runtime.ort
+        on_gpu = lambda a: ort.OrtValue.ortvalue_from_numpy(np.ascontiguousarray(a), "cuda", 0)  # noqa: E731
+        z_dev = on_gpu(z)
+        scalars = [on_gpu(np.array(self.eta, np.float32)), on_gpu(np.array(self.gamma, np.float32))]
+        io = self.session.io_binding()
+        for k in range(self.steps):
+            for name, v in zip(self.names, [z_dev, on_gpu(self.noise(lo, hi, k)), *scalars], strict=True):
+                io.bind_ortvalue_input(name, v)
+            io.bind_output(self.output, "cuda", 0)
+            self.session.run_with_iobinding(io)
+            z_dev = io.get_outputs()[0]
+            io.clear_binding_inputs()
+            io.clear_binding_outputs()
+        z = z_dev.numpy()
+        self._check(z, self.steps)
+        return z
+
+    def __call__(self, z: np.ndarray, lo: int, hi: int) -> np.ndarray:
+        """z [hi - lo, d] -> refined z [hi - lo, d] float32."""
+        t0 = time.perf_counter()
+        z = np.ascontiguousarray(z, dtype=np.float32)
+        z = self._run_cuda(z, lo, hi) if self.cuda else self._run_cpu(z, lo, hi)
+        self.stats["dgflow_seconds"] += time.perf_counter() - t0
+        return z
