@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ganflow.sampler.errors import BundleError, ComponentMissingError
+from ganflow.sampler.onnx_scan import ScanError, external_locations
 
 FORMAT_VERSION = 1
 MANIFEST = "config.json"
@@ -189,7 +190,26 @@ def load_bundle(path: str | Path, verify: bool = True) -> Bundle:
                     f"bundle {root}: {label} fails its sha256 check (tampered or "
                     "corrupt); re-download or re-export it"
                 )
+        for c in components.values():
+            check_external_data(root, c, {safe_path(root, rel) for rel in files})
     return bundle
+
+
+def check_external_data(root: Path, c: Component, hashed: set[Path]) -> None:
+    """A graph may read external tensor data only from files of the bundle that the manifest
+    hashes (so they passed the sha256 check); anything else is refused before onnxruntime runs."""
+    try:
+        locations = external_locations(c.path.read_bytes())
+    except ScanError as e:
+        raise BundleError(f"bundle {root}: {c.name} ({c.path.name}) is not a valid ONNX file ({e})") from None
+    folder = c.path.parent.relative_to(root.resolve()) if c.path.is_relative_to(root.resolve()) else Path()
+    for loc in locations:
+        full = safe_path(root, (folder / loc).as_posix() if loc and not Path(loc).is_absolute() else loc)
+        if full not in hashed:
+            raise BundleError(
+                f"bundle {root}: {c.name} reads external data {loc!r} that the manifest does not hash; "
+                "refusing it (re-export the bundle)"
+            )
 
 
 def integrity_report(bundle: Bundle) -> dict[str, str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +33,8 @@ class Runtime:
     tf32: bool = False  # CUDA: allow TF32 matmuls/convs (faster on Ampere+, ~1e-3 relative error)
     provider: str = field(init=False, default=CPU)
     note: str = field(init=False, default="")
+    _sessions: dict[str, Any] = field(init=False, default_factory=dict, repr=False)
+    _lock: threading.Lock = field(init=False, default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
         if self.device not in DEVICES:
@@ -65,7 +68,17 @@ class Runtime:
         return so
 
     def session(self, component: Component) -> Any:
-        """A session for one bundle component, checked against the manifest's signature."""
+        """The session for one bundle component, checked against the manifest's signature.
+
+        Sessions are cached per graph file: pipelines built on one Runtime share them, and
+        onnxruntime's `run` may be called from several threads at once."""
+        key = str(component.path)
+        with self._lock:
+            if key not in self._sessions:
+                self._sessions[key] = self._create(component)
+            return self._sessions[key]
+
+    def _create(self, component: Component) -> Any:
         cuda_opts = {"use_tf32": "1" if self.tf32 else "0"}
         providers = [(CUDA, cuda_opts), CPU] if self.provider == CUDA else [CPU]
         try:

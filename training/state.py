@@ -1,8 +1,15 @@
-"""Resume state (optimizers, RNG streams, step) in state.safetensors: no pickle."""
+"""Resume state (optimizers, RNG streams, step) in state.safetensors: no pickle.
+
+A checkpoint is two atomic writes (this state, then model.safetensors), so a run killed between
+them would hold a state one interval ahead of its weights. The previous state is therefore kept
+as state.prev.safetensors until the weights are written, and resuming picks the state whose step
+matches the weights: a run killed anywhere loses at most one checkpoint interval.
+"""
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import torch
@@ -10,8 +17,10 @@ from safetensors import safe_open
 from safetensors.torch import save
 
 from ganflow.models.atomic import atomic_write_bytes
+from ganflow.models.checkpoint import WEIGHTS
 
 STATE = "state.safetensors"
+PREV = "state.prev.safetensors"
 
 
 def _optimizer_tensors(prefix: str, opt: torch.optim.Optimizer) -> tuple[dict, dict]:
@@ -41,7 +50,38 @@ def save_state(
         tensors[f"rng.{name}"] = g.get_state()
     tensors["rng.__torch_global__"] = torch.get_rng_state()
     data = save(tensors, metadata={"format": "pt", "ganflow_state": json.dumps(meta)})
-    atomic_write_bytes(Path(run_dir) / STATE, data)
+    run_dir = Path(run_dir)
+    if (run_dir / STATE).is_file():
+        os.replace(run_dir / STATE, run_dir / PREV)  # kept until the weights of `step` are written
+    atomic_write_bytes(run_dir / STATE, data)
+
+
+def _step_of(path: Path) -> int | None:
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            return int(json.loads(f.metadata()["ganflow_state"])["step"])
+    except Exception:  # noqa: BLE001  missing or unreadable: not a candidate
+        return None
+
+
+def _weights_step(run_dir: Path) -> int | None:
+    try:
+        with safe_open(str(run_dir / WEIGHTS), framework="pt") as f:
+            return int(json.loads(f.metadata()["ganflow"])["summary"]["step"])
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def state_file(run_dir: str | Path) -> Path:
+    """The state file that matches the run's weights (state, or the previous one after a kill
+    between the two writes of a checkpoint); the newest state if the weights say nothing."""
+    run_dir = Path(run_dir)
+    want = _weights_step(run_dir)
+    for name in (STATE, PREV):
+        step = _step_of(run_dir / name)
+        if step is not None and (want is None or step == want):
+            return run_dir / name
+    return run_dir / STATE
 
 
 def load_state(
@@ -50,7 +90,7 @@ def load_state(
     rngs: dict[str, torch.Generator],
 ) -> int:
     """Restore what save_state wrote into the given optimizers and generators; returns the step."""
-    path = Path(run_dir) / STATE
+    path = state_file(run_dir)
     if not path.is_file():
         raise FileNotFoundError(f"no {STATE} in {run_dir}: this run cannot be resumed")
     with safe_open(str(path), framework="pt") as f:
