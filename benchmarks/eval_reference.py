@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import subprocess
 import sys
@@ -65,7 +66,7 @@ def main() -> None:
         "seconds": time.perf_counter() - t0,
         "python": platform.python_version(),
         "onnxruntime": ort.__version__,
-        "machine": f"{platform.machine()}, {len(__import__('os').sched_getaffinity(0))} cores",
+        "machine": f"{platform.machine()}, {len(os.sched_getaffinity(0))} cores",
     }
     if args.bundle:
         t1 = time.perf_counter()

@@ -12,8 +12,9 @@ from typing import Any
 import numpy as np
 
 from ganflow.export.card import model_card
-from ganflow.export.components import EXPORTERS
-from ganflow.export.onnx_export import OPSET, check_parity, export_onnx
+from ganflow.export.components import export_graph, graphs_of
+from ganflow.export.onnx_export import OPSET
+from ganflow.export.refine import DEFAULTS as DGFLOW_DEFAULTS
 from ganflow.models import load_modules
 from ganflow.models.checkpoint import WEIGHTS
 from ganflow.sampler.bundle import CARD, FORMAT_VERSION, MANIFEST, load_bundle, sha256_file
@@ -48,21 +49,11 @@ def export_bundle(run: str | Path, out: str | Path, overwrite: bool = False, log
     tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.tmp-"))
     try:
         components = {}
-        for name, module in modules.items():
-            if name not in EXPORTERS:
-                continue
-            spec = EXPORTERS.get(name)(module)
-            path = tmp / spec.path
-            export_onnx(
-                module,
-                spec.make_inputs(8, _gen()),
-                [n for n, _ in spec.inputs],
-                [n for n, _ in spec.outputs],
-                path,
-            )
-            worst = check_parity(module, path, spec.make_inputs, [n for n, _ in spec.inputs])
-            log(f"exported {name}: {spec.path} (parity max |diff| {worst:.2e})")
-            components[name] = {
+        for graph in graphs_of(modules, meta):
+            spec, path = graph.spec, tmp / graph.spec.path
+            worst = export_graph(graph, path)
+            log(f"exported {graph.component}: {spec.path} (parity max |diff| {worst:.2e})")
+            components[graph.component] = {
                 "path": spec.path,
                 "sha256": sha256_file(path),
                 "inputs": _io(spec.inputs),
@@ -88,6 +79,8 @@ def export_bundle(run: str | Path, out: str | Path, overwrite: bool = False, log
                 **{k: meta[k] for k in ("reweight", "base") if k in meta},
             },
         }
+        if "refine" in components:  # DGflow step sizes: the authors' unless the run sets its own
+            manifest["defaults"]["dgflow"] = {**DGFLOW_DEFAULTS, **manifest["defaults"].get("dgflow", {})}
         _write_json(tmp / MANIFEST, manifest)
         # the sample grid comes from the exported graph itself, through the sampler
         n = GRID_SAMPLES if len(manifest["data"]["shape"]) == 3 else 2000

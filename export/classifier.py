@@ -8,10 +8,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import torch
-
-from ganflow.export.components import EXPORTERS
-from ganflow.export.onnx_export import OPSET, check_parity, export_onnx
+from ganflow.export.components import EXPORTERS, export_graph
+from ganflow.export.onnx_export import OPSET
 from ganflow.models import load_modules
 from ganflow.models.atomic import umask
 from ganflow.sampler.bundle import sha256_file
@@ -61,15 +59,13 @@ def export_classifier(run_dir: str | Path, out_path: str | Path, command: str = 
             "pass a run written by `ganflow train classifier`"
         )
     module = modules["classifier"]
-    spec = EXPORTERS.get("classifier")(module)
-    input_names = [n for n, _ in spec.inputs]
+    (graph,) = EXPORTERS.get("classifier")(module)
+    spec = graph.spec
     out_path.parent.mkdir(parents=True, exist_ok=True)
     json_path = out_path.with_suffix(".json")
     tmp, tmp_json = _temp_beside(out_path), _temp_beside(json_path)
     try:
-        example = spec.make_inputs(8, torch.Generator().manual_seed(0))
-        export_onnx(module, example, input_names, [n for n, _ in spec.outputs], tmp)
-        worst = check_parity(module, tmp, spec.make_inputs, input_names)
+        worst = export_graph(graph, tmp)
         summary = meta.get("summary", {})
         info = {
             "architecture": meta["components"]["classifier"],

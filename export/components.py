@@ -1,15 +1,24 @@
-"""How each component is exported: its graph signature and its random test inputs."""
+"""How each component is exported: its graphs, their signatures and their random test inputs.
+
+EXPORTERS: component name -> fn(module) -> [Graph] (a component may give several graphs, e.g. a
+flow's sample and log_prob). DERIVED: graph family -> fn(modules, meta) -> [Graph] for graphs
+built from several components (e.g. the DGflow step from generator + critic); [] when the run
+lacks what they need."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import torch
 
+from ganflow.export.onnx_export import check_parity, export_onnx
 from ganflow.models.registry import Registry
 
 EXPORTERS: Registry = Registry("exportable component")
+DERIVED: Registry = Registry("derived graph")
 
 
 @dataclass(frozen=True)
@@ -19,36 +28,83 @@ class GraphSpec:
     path: str
     inputs: list[tuple[str, list[Any]]]
     outputs: list[tuple[str, list[Any]]]
+    make: Callable[[int, torch.Generator], list[torch.Tensor]] | None = None  # default: N(0, 1)
 
     def make_inputs(self, n: int, gen: torch.Generator) -> list[torch.Tensor]:
+        """Random test inputs at batch n (inputs without a "batch" axis keep their shape)."""
+        if self.make is not None:
+            return self.make(n, gen)
         return [
             torch.randn([n if s == "batch" else s for s in shape], generator=gen) for _, shape in self.inputs
         ]
 
+    @property
+    def dynamic_batch(self) -> list[bool]:
+        return [bool(shape) and shape[0] == "batch" for _, shape in self.inputs]
+
+
+@dataclass(frozen=True)
+class Graph:
+    """One ONNX file of a bundle: its manifest key, signature, and the torch module it exports
+    (parity is checked against that module)."""
+
+    component: str
+    spec: GraphSpec
+    module: torch.nn.Module
+
+
+def export_graph(graph: Graph, path: str | Path) -> float:
+    """Export one graph to `path` (checker included), then check onnxruntime against the module
+    at batch 1, 7 and 64; returns the worst max |diff| (ExportError past the tolerance)."""
+    spec, names = graph.spec, [n for n, _ in graph.spec.inputs]
+    gen = torch.Generator().manual_seed(0)
+    outputs = [n for n, _ in spec.outputs]
+    export_onnx(graph.module, spec.make_inputs(8, gen), names, outputs, path, spec.dynamic_batch)
+    return check_parity(graph.module, path, spec.make_inputs, names)
+
+
+def graphs_of(modules: dict[str, torch.nn.Module], meta: dict[str, Any]) -> list[Graph]:
+    """Every graph a run exports: per-component ones, then the derived ones."""
+    out = [g for name, m in modules.items() if name in EXPORTERS for g in EXPORTERS.get(name)(m)]
+    out += [g for _, build in DERIVED.items() for g in build(modules, meta)]
+    return out
+
 
 @EXPORTERS.register("generator")
-def generator_spec(module: torch.nn.Module) -> GraphSpec:
+def generator_graphs(module: torch.nn.Module) -> list[Graph]:
     d, shape = module.config.latent_dim, list(module.config.data_shape)
-    return GraphSpec("generator/model.onnx", [("z", ["batch", d])], [("x", ["batch", *shape])])
+    spec = GraphSpec("generator/model.onnx", [("z", ["batch", d])], [("x", ["batch", *shape])])
+    return [Graph("generator", spec, module)]
 
 
 @EXPORTERS.register("critic")
-def critic_spec(module: torch.nn.Module) -> GraphSpec:
+def critic_graphs(module: torch.nn.Module) -> list[Graph]:
     shape = list(module.config.data_shape)
-    return GraphSpec("critic/model.onnx", [("x", ["batch", *shape])], [("logit", ["batch", 1])])
+    spec = GraphSpec("critic/model.onnx", [("x", ["batch", *shape])], [("logit", ["batch", 1])])
+    return [Graph("critic", spec, module)]
 
 
 @EXPORTERS.register("classifier")
-def classifier_spec(module: torch.nn.Module) -> GraphSpec:
+def classifier_graphs(module: torch.nn.Module) -> list[Graph]:
     cfg = module.config
-    return GraphSpec(
+    spec = GraphSpec(
         "classifier/model.onnx",
         [("x", ["batch", *cfg.data_shape])],
         [("logits", ["batch", cfg.n_classes]), ("features", ["batch", cfg.hidden])],
     )
+    return [Graph("classifier", spec, module)]
 
 
 @EXPORTERS.register("weight")
-def weight_spec(module: torch.nn.Module) -> GraphSpec:
+def weight_graphs(module: torch.nn.Module) -> list[Graph]:
     d = module.config.latent_dim
-    return GraphSpec("weight/model.onnx", [("z", ["batch", d])], [("w", ["batch"])])
+    return [
+        Graph("weight", GraphSpec("weight/model.onnx", [("z", ["batch", d])], [("w", ["batch"])]), module)
+    ]
+
+
+# the likelihood graph of invertible generators (Flow-GAN) registers itself in DERIVED
+from ganflow.export import likelihood  # noqa: E402,F401  isort: skip
+
+# the DGflow refinement step (generator + critic [+ corrector]) registers itself in DERIVED
+from ganflow.export import refine  # noqa: E402,F401  isort: skip

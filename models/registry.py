@@ -47,6 +47,7 @@ GENERATORS: Registry = Registry("generator architecture")
 CRITICS: Registry = Registry("critic architecture")
 CLASSIFIERS: Registry = Registry("classifier architecture")
 WEIGHTS: Registry = Registry("importance-weight network architecture")
+FLOWS: Registry = Registry("latent flow architecture")  # FIS-GAN's Q(z)
 
 # component name (the key prefix in model.safetensors) -> registry of its architectures
 COMPONENTS: dict[str, Registry] = {
@@ -55,4 +56,6 @@ COMPONENTS: dict[str, Registry] = {
     "classifier": CLASSIFIERS,
     "weight": WEIGHTS,  # latent reweighting: w(z) >= 0
     "weight_critic": CRITICS,  # the WGAN-GP critic trained with w (kept for resume, not exported)
+    "flow": FLOWS,  # FIS-GAN: the latent flow Q(z)
+    "corrector": CRITICS,  # DGflow: density-ratio corrector C(x), d = D + C (training/corrector.py)
 }

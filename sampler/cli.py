@@ -1,20 +1,23 @@
-"""The `ganflow` command line: train, export, sample, info, demo."""
+"""The `ganflow` command line: export, sample, info, eval, demo, pull, push (train: train_cmds/)."""
 
 from __future__ import annotations
 
+import errno
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
 import typer
 
-from ganflow.sampler.errors import GanflowError, InputError, MissingDependencyError
+from ganflow.sampler.errors import GanflowError, InputError
 from ganflow.sampler.hub_cmds import PULL_EXAMPLE, PUSH_EXAMPLE, pull_cmd, push_cmd
 from ganflow.sampler.metrics import METRICS
 from ganflow.sampler.pipeline import METHODS
 from ganflow.sampler.runtime import DEVICES
+from ganflow.sampler.train_cmds import train_app
+from ganflow.sampler.train_cmds.common import need_torch
+from ganflow.sampler.train_cmds.gan import train_gan_run
 from ganflow.sampler.writers import WRITERS
 
 app = typer.Typer(
@@ -23,17 +26,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     help="ganflow: train GANs, export them to ONNX, sample torch-free.",
 )
-train_app = typer.Typer(no_args_is_help=True, help="Train a model (needs ganflow[train]).")
 app.add_typer(train_app, name="train")
-
-
-def _need_torch(command: str) -> None:
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        raise MissingDependencyError(
-            f"`ganflow {command}` needs PyTorch: pip install 'ganflow[train]'"
-        ) from None
 
 
 def _echo_report(report: dict[str, Any]) -> None:
@@ -49,6 +42,11 @@ def _echo_report(report: dict[str, Any]) -> None:
         typer.echo(
             f"latent-rs: accepted {report['accepted']} of {report['proposals']} proposals "
             f"({rate:.1%}, m = {report['latent_rs_m']:g})"
+        )
+    if "dgflow_steps" in report:
+        typer.echo(
+            f"dgflow: {report['dgflow_steps']} steps (f {report['dgflow_f']}, eta {report['dgflow_eta']:g}, "
+            f"gamma {report['dgflow_gamma']:g}) in {report['dgflow_seconds']:.2f} s"
         )
 
 
@@ -85,220 +83,11 @@ DEMO = {
 }
 
 
-# --- train -------------------------------------------------------------------------------------
-
-
-def _train_gan(
-    data: str,
-    out: Path,
-    dataset: str | None,
-    model: dict,
-    train: dict,
-    resume: bool = False,
-    progress: bool | None = None,
-    device: str = "auto",
-) -> dict:
-    """model: arch, latent_dim, width, spectral_norm; train: TrainConfig fields (None = default)."""
-    _need_torch("train")
-    from ganflow.training import TrainConfig, default_components, train_gan
-    from ganflow.training.data import load_dataset
-
-    train = {k: v for k, v in train.items() if v is not None}
-    if resume:
-        if not (out / "config.json").is_file():
-            raise InputError(f"--resume: {out} holds no run (no config.json); drop --resume")
-        meta = json.loads((out / "config.json").read_text())
-        ds = load_dataset(data, dataset=dataset, seed=meta["train"]["seed"])
-        if ds.spec.to_dict() != meta["data"]:
-            raise InputError(f"--resume: --data {data} is not the data of the run in {out}")
-        cfg = TrainConfig.from_dict({**meta["train"], "steps": train.get("steps", meta["train"]["steps"])})
-        return train_gan(out, ds, config=cfg, resume=True, progress=progress, device=device)
-    if (out / "config.json").exists():
-        raise InputError(f"{out} already holds a run: pass --resume to continue it, or another --out")
-    try:
-        cfg = TrainConfig(**train)
-        ds = load_dataset(data, dataset=dataset, seed=cfg.seed)
-        comps = default_components(ds.spec, **model)
-    except ValueError as e:
-        raise InputError(str(e)) from None
-    return train_gan(out, ds, comps, cfg, progress=progress, device=device)
-
-
-@train_app.command(
-    "gan",
-    epilog="Example: ganflow train gan --data gaussians25 --out runs/g25 --steps 3000  |  "
-    "ganflow train gan --data ../shared/data/mnist.npz --loss wgan-gp --out runs/mnist",
-)
-def train_gan_cmd(
-    data: str = typer.Option(
-        ...,
-        help="gaussians25, gaussians8, swissroll, mnist, fashion-mnist, "
-        "or a path to mnist.npz / a folder of IDX files",
-    ),
-    out: Path = typer.Option(Path("runs/gan"), help="run directory"),
-    dataset: str = typer.Option(None, help="label of a --data path: mnist or fashion-mnist"),
-    arch: str = typer.Option("auto", help="mlp, dcgan, or auto (dcgan for images)"),
-    width: int = typer.Option(None, help="MLP hidden units / DCGAN base channels"),
-    latent_dim: int = typer.Option(None, help="[default: 64 for images, 2 for 2-D data]"),
-    spectral_norm: bool = typer.Option(False, help="spectral norm on the critic"),
-    loss: str = typer.Option(
-        "bce",
-        help="bce, wgan-gp, hinge, or an f-GAN divergence: f:kl, f:rkl, f:pearson, f:hellinger, f:js, f:gan",
-    ),
-    steps: int = typer.Option(None, help="generator steps [default: 2000; on --resume: the run's]"),
-    batch_size: int = typer.Option(64),
-    lr_g: float = typer.Option(2e-4),
-    lr_d: float = typer.Option(2e-4),
-    beta1: float = typer.Option(0.5),
-    beta2: float = typer.Option(0.999),
-    n_critic: int = typer.Option(None, help="critic steps per generator step [loss default]"),
-    gp_weight: float = typer.Option(10.0),
-    seed: int = typer.Option(0),
-    log_every: int = typer.Option(50),
-    eval_every: int = typer.Option(500),
-    sample_every: int = typer.Option(500),
-    ckpt_every: int = typer.Option(500),
-    resume: bool = typer.Option(False, help="continue the run in --out (to --steps if given)"),
-    progress: bool = typer.Option(None, help="progress bar [default: when a terminal]"),
-    device: str = typer.Option("auto", help="auto (CUDA if torch sees a GPU), cuda or cpu"),
-) -> None:
-    """Train a GAN (non-saturating, WGAN-GP or hinge loss) and checkpoint it in --out.
-
-    Data parallel on K processes: torchrun --nproc-per-node K -m ganflow.sampler.cli train gan ...
-    (gloo on CPU, NCCL on GPUs; the global --batch-size is split across the processes)."""
-    model = dict(arch=arch, latent_dim=latent_dim, spectral_norm=spectral_norm, width=width)
-    train = dict(
-        loss=loss,
-        steps=steps,
-        batch_size=batch_size,
-        lr_g=lr_g,
-        lr_d=lr_d,
-        betas=(beta1, beta2),
-        n_critic=n_critic,
-        gp_weight=gp_weight,
-        seed=seed,
-        log_every=log_every,
-        eval_every=eval_every,
-        sample_every=sample_every,
-        ckpt_every=ckpt_every,
-    )
-    meta = _train_gan(data, out, dataset, model, train, resume, progress, device)
-    if int(os.environ.get("RANK", "0")) != 0:  # under torchrun, rank 0 reports
-        return
-    s = meta["summary"]
-    metrics = " ".join(f"{k}={v:.4g}" for k, v in s["metrics"].items())
-    typer.echo(f"trained {meta['family']} to step {s['step']} in {out}  {metrics}")
-
-
-@train_app.command(
-    "reweight",
-    epilog="Example: ganflow train reweight --base runs/mnist --data mnist.npz --out runs/mnist-rw"
-    "  (then: ganflow export runs/mnist-rw --out bundles/mnist-rw; ganflow sample ... --method latent-rs)",
-)
-def train_reweight_cmd(
-    base: Path = typer.Option(..., help="the GAN to reweight: a run directory or an exported bundle"),
-    out: Path = typer.Option(Path("runs/reweight"), help="run directory"),
-    data: str = typer.Option(None, help="dataset name or MNIST-layout path [default: the base's dataset]"),
-    steps: int = typer.Option(None, help="weight-network steps [default: 2000; on --resume: the run's]"),
-    batch_size: int = typer.Option(64),
-    n_critic: int = typer.Option(5, help="critic steps per weight step"),
-    lr_w: float = typer.Option(1e-4),
-    lr_d: float = typer.Option(1e-4),
-    lambda1: float = typer.Option(10.0, help="R_norm weight, (mean w - 1)^2"),
-    lambda2: float = typer.Option(3.0, help="R_clip weight, mean max(0, w - m)^2"),
-    m: float = typer.Option(3.0, help="soft clip of w; LatentRS accepts w.p. min(1, w/m)"),
-    hidden: int = typer.Option(256, help="weight network width"),
-    normalize_emd: bool = typer.Option(False, help="divide D - Delta by its batch mean (scale-free EMD)"),
-    seed: int = typer.Option(0),
-    eval_every: int = typer.Option(500),
-    ckpt_every: int = typer.Option(500),
-    resume: bool = typer.Option(False, help="continue the run in --out"),
-    progress: bool = typer.Option(None, help="progress bar [default: when a terminal]"),
-    device: str = typer.Option("auto", help="auto (CUDA if torch sees a GPU), cuda or cpu"),
-) -> None:
-    """Latent reweighting: train w(z) >= 0 and a WGAN-GP critic over a frozen generator."""
-    _need_torch("train")
-    from ganflow.models.checkpoint import CheckpointError, load_checkpoint
-    from ganflow.training.data import load_dataset
-    from ganflow.training.reweight import ReweightConfig, train_reweight
-
-    try:
-        if resume:
-            if not (out / "config.json").is_file():
-                raise InputError(f"--resume: {out} holds no run (no config.json); drop --resume")
-            meta, _ = load_checkpoint(out)
-            cfg = ReweightConfig.from_dict({**meta["reweight"], **({"steps": steps} if steps else {})})
-        else:
-            if (out / "config.json").exists():
-                raise InputError(f"{out} already holds a run: pass --resume or choose another --out")
-            meta, _ = load_checkpoint(base)
-            cfg = ReweightConfig(
-                steps=steps or 2000,
-                batch_size=batch_size,
-                n_critic=n_critic,
-                lr_w=lr_w,
-                lr_d=lr_d,
-                lambda1=lambda1,
-                lambda2=lambda2,
-                m=m,
-                hidden=hidden,
-                seed=seed,
-                eval_every=eval_every,
-                ckpt_every=ckpt_every,
-            )
-        ds = load_dataset(data or meta["data"]["dataset"], dataset=meta["data"]["dataset"])
-        if ds.spec.to_dict() != meta["data"]:
-            raise InputError(f"--data {data} is not the data the base model was trained on ({meta['data']})")
-        result = train_reweight(out, ds, base, cfg, resume=resume, progress=progress, device=device)
-    except (ValueError, CheckpointError) as e:
-        raise InputError(str(e)) from None
-    if int(os.environ.get("RANK", "0")) == 0:
-        metrics = " ".join(f"{k}={v:.4g}" for k, v in result["summary"]["metrics"].items())
-        typer.echo(f"reweighted to step {result['summary']['step']} in {out}  {metrics}")
-
-
-@train_app.command(
-    "classifier",
-    epilog="Example (the shipped feature network): ganflow train classifier --data ../shared/data/mnist.npz "
-    "--out runs/classifier --onnx sampler/assets/mnist_cnn.onnx",
-)
-def train_classifier_cmd(
-    data: str = typer.Option("mnist", help="mnist, fashion-mnist, or a path to MNIST-layout files"),
-    out: Path = typer.Option(Path("runs/classifier"), help="run directory"),
-    onnx: Path = typer.Option(
-        None, help="where to export the ONNX feature network [default: OUT/model.onnx]"
-    ),
-    epochs: int = typer.Option(3),
-    batch_size: int = typer.Option(128),
-    lr: float = typer.Option(1e-3),
-    seed: int = typer.Option(0),
-    progress: bool = typer.Option(None, help="progress bar [default: when a terminal]"),
-    device: str = typer.Option("auto", help="auto (CUDA if torch sees a GPU), cuda or cpu"),
-) -> None:
-    """Train the MNIST CNN classifier (the metrics' feature network) and export it to ONNX.
-
-    Data parallel under torchrun like `train gan` (BatchNorm and dropout then act per process)."""
-    _need_torch("train")
-    from ganflow.export.classifier import export_classifier
-    from ganflow.training.classifier import train_classifier
-
-    if (out / "config.json").exists():
-        raise InputError(f"{out} already holds a run: choose another --out")
-    meta = train_classifier(out, data, epochs, batch_size, lr, seed, progress, device=device)
-    if int(os.environ.get("RANK", "0")) != 0:
-        return
-    info = export_classifier(out, onnx or out / "model.onnx")
-    typer.echo(
-        f"test accuracy {meta['summary']['metrics']['test_accuracy']:.4f}; wrote "
-        f"{onnx or out / 'model.onnx'} (sha256 {info['sha256'][:12]}...)"
-    )
-
-
 # --- export / sample / info --------------------------------------------------------------------
 
 
 def _export(run: Path, out: Path, overwrite: bool) -> dict:
-    _need_torch("export")
+    need_torch("export")
     from ganflow.export import export_bundle
     from ganflow.models.checkpoint import CheckpointError
 
@@ -333,6 +122,10 @@ def sample(
     truncation: float = typer.Option(None, help="truncate N(0, I) latents at |z_i| <= t"),
     rs_m: float = typer.Option(None, help="latent-rs: maximum weight m [default: the bundle's]"),
     rs_max_rounds: int = typer.Option(None, help="latent-rs: proposal rounds before giving up [100]"),
+    dg_steps: int = typer.Option(None, help="dgflow: refinement steps K [default: the bundle's, 25]"),
+    dg_eta: float = typer.Option(None, help="dgflow: step size eta [default: the bundle's, 0.1]"),
+    dg_gamma: float = typer.Option(None, help="dgflow: noise weight gamma [default: the bundle's, 0.01]"),
+    dg_f: str = typer.Option(None, help="dgflow: f-divergence of the bundle's refine graph (kl, js, logd)"),
     device: str = typer.Option("auto", help=", ".join(DEVICES)),
     tf32: bool = typer.Option(False, help="CUDA: allow TF32 math (faster, ~1e-3 relative error)"),
     fmt: str = typer.Option(None, "--format", help=f"{', '.join(WRITERS.names())} [from --out]"),
@@ -361,7 +154,12 @@ def sample(
         tf32=tf32,
         fmt=fmt,
         overwrite=overwrite,
-        options={"truncation": truncation, "rs_m": rs_m, "rs_max_rounds": rs_max_rounds},
+        options={
+            "truncation": truncation,
+            "rs_m": rs_m,
+            "rs_max_rounds": rs_max_rounds,
+            **{"dg_steps": dg_steps, "dg_eta": dg_eta, "dg_gamma": dg_gamma, "dg_f": dg_f},
+        },
         progress=sys.stderr.isatty(),
         num_shards=num_shards,
         shard_index=shard_index,
@@ -487,7 +285,7 @@ def demo(
     model, train = DEMO["mnist" if image else "2d"]
     train = {**train, "steps": steps or train["steps"]}
     typer.echo(f"1/3 training a GAN on {data or 'gaussians25'} in {run}")
-    meta = _train_gan(data or "gaussians25", run, None, model, train)
+    meta = train_gan_run(data or "gaussians25", run, None, model, train)
     typer.echo(f"    step {meta['summary']['step']}: {meta['summary']['metrics']}")
     typer.echo(f"2/3 exporting to {bundle}")
     _export(run, bundle, overwrite=True)
@@ -507,15 +305,53 @@ app.command("pull", epilog=PULL_EXAMPLE)(pull_cmd)
 app.command("push", epilog=PUSH_EXAMPLE)(push_cmd)
 
 
+def _click_kind(e: BaseException) -> str | None:
+    """'usage' or 'abort' for click's exceptions (typer vendors click, so match class names)."""
+    names = {c.__name__ for c in type(e).__mro__}
+    return "usage" if "UsageError" in names else "abort" if "Abort" in names else None
+
+
 def main() -> None:
     try:
-        app()
+        code = app(standalone_mode=False)  # click's own errors come back to us as exceptions
+        sys.exit(code if isinstance(code, int) else 0)
     except GanflowError as e:
         typer.echo(f"error: {e}", err=True)
         sys.exit(e.exit_code)
+    except OSError as e:  # disk full, file too large, permission denied, read-only filesystem...
+        typer.echo(f"error: {os_error_message(e)}", err=True)
+        sys.exit(3)
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         sys.exit(130)
+    except Exception as e:
+        kind = _click_kind(e)
+        if kind == "usage":  # wrong type, missing or unknown option/command
+            ctx, message = getattr(e, "ctx", None), e.format_message()
+            if message:  # (none when the help was shown for a bare command)
+                where = ctx.command_path if ctx else "ganflow"
+                typer.echo(f"error: {message} (see: {where} --help)", err=True)
+            sys.exit(2)
+        if kind == "abort":
+            typer.echo("interrupted", err=True)
+            sys.exit(130)
+        raise
+
+
+# errno -> what to do about it; outputs were written to temporary files, so nothing is half there
+OS_HINTS = {
+    errno.ENOSPC: "free some disk space or choose another --out",
+    errno.EDQUOT: "free some space in your quota or choose another --out",
+    errno.EFBIG: "the file is larger than this system allows: write fewer samples per file (--num-shards)",
+    errno.EACCES: "check the permissions or choose another --out",
+    errno.EROFS: "the filesystem is read-only: choose another --out",
+}
+
+
+def os_error_message(e: OSError) -> str:
+    where = f" ({e.filename})" if e.filename else ""
+    hint = OS_HINTS.get(e.errno or 0, "check the path and try again")
+    return f"{e.strerror or e}{where}: {hint}; nothing was left half written"
 
 
 if __name__ == "__main__":

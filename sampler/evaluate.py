@@ -85,6 +85,7 @@ def evaluate(
 ) -> dict[str, Any]:
     """Metrics of the samples in `source`; the result holds the metrics and what was compared."""
     t0 = time.perf_counter()
+    device = sample_kw.get("device", "auto")
     x, info = load_samples(source, n, **sample_kw)
     data = data or info.get("dataset")
     if data is None:
@@ -92,6 +93,8 @@ def evaluate(
     for m in metrics or []:
         METRICS.get(m)
     ev = make_evaluator(data, split, dataset, features, real_n, with_valid="parzen" in (metrics or []))
+    if info["kind"] == "bundle" and any(METRICS.get(m).needs_bundle for m in metrics or []):
+        ev.bundle, ev.device = open_bundle(source), device  # e.g. nll: the bundle's likelihood graph
     t1 = time.perf_counter()
     values = ev(x, metrics)
     return {

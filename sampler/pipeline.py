@@ -31,6 +31,10 @@ METHODS.register("plain")(Preset("gaussian", summary="z ~ N(0, I) (optionally tr
 METHODS.register("latent-rs")(
     Preset("gaussian", select="latent-rs", summary="LatentRS: keep z w.p. min(1, w/m)")
 )
+METHODS.register("flow")(Preset("flow", summary="FIS-GAN: z from the latent flow Q (flow/sample.onnx)"))
+METHODS.register("dgflow")(
+    Preset("gaussian", refine="dgflow", summary="DGflow: K critic-gradient steps on z (refine/model.onnx)")
+)
 
 
 def stage_needs(proposal: str, select: str | None, refine: str | None) -> list[str]:

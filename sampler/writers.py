@@ -10,14 +10,19 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from ganflow.sampler.errors import InputError
-from ganflow.sampler.fsio import atomic_write_bytes, atomic_write_text
+from ganflow.sampler.fsio import (
+    atomic_write_bytes,
+    atomic_write_text,
+    is_temp,
+    make_temp_dir,
+    remove_stale_temps,
+)
 from ganflow.sampler.images import encode_png, image_grid, scatter_png, to_uint8
 from ganflow.sampler.registry import Registry
 
@@ -47,8 +52,17 @@ class Writer:
     ) -> None:
         self.out, self.n, self.shape, self.d, self.range = out, n, shape, latent_dim, data_range
         self.first, self.run, self.overwrite = first, run or {}, overwrite
+        remove_stale_temps(out.parent)  # left by a killed run on this host
         self.validate()
-        self.tmpdir = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.tmp-"))
+        self.tmpdir = make_temp_dir(out)
+        try:
+            self.open()
+        except BaseException:  # e.g. the disk is full already: leave nothing behind
+            self.abort()
+            raise
+
+    def open(self) -> None:
+        """Allocate what the format needs, inside self.tmpdir."""
 
     def validate(self) -> None:
         """Raise InputError before anything is written if this format cannot hold the samples."""
@@ -71,46 +85,81 @@ class Writer:
         return to_uint8(x, lo, hi)
 
 
+class NpyStream:
+    """A float32 .npy file of shape [n, *shape] written row block by row block with positioned
+    writes: memory stays bounded by one batch (no memory map whose pages count as RSS)."""
+
+    def __init__(self, path: Path, n: int, shape: tuple[int, ...]) -> None:
+        self.path, self.row = path, int(np.prod(shape, dtype=np.int64)) * 4
+        self.f = open(path, "wb")
+        np.lib.format.write_array_header_1_0(
+            self.f, {"descr": "<f4", "fortran_order": False, "shape": (n, *shape)}
+        )
+        self.header = self.f.tell()
+        self.size = self.header + n * self.row
+        self.f.truncate(self.size)
+
+    def write(self, row: int, a: np.ndarray) -> None:
+        data = np.ascontiguousarray(a, dtype="<f4").tobytes()
+        os.pwrite(self.f.fileno(), data, self.header + row * self.row)
+
+    def close(self) -> None:
+        self.f.flush()
+        os.fsync(self.f.fileno())
+        self.f.close()
+
+
 @WRITERS.register("npy")
 class NpyWriter(Writer):
-    """samples float32 [N, *shape] in one .npy, filled through a memory map (bounded memory)."""
+    """samples float32 [N, *shape] in one .npy, streamed to disk (bounded memory)."""
 
-    def __init__(self, *args) -> None:
-        super().__init__(*args)
-        self.x = np.lib.format.open_memmap(
-            self.tmpdir / "samples.npy", "w+", np.float32, (self.n, *self.shape)
-        )
+    def open(self) -> None:
+        self.x = NpyStream(self.tmpdir / "samples.npy", self.n, self.shape)
 
     def write(self, start, z, x):
-        self.x[start - self.first : start - self.first + len(x)] = x
+        self.x.write(start - self.first, x)
 
     def commit(self):
-        self.x.flush()
-        del self.x
+        self.x.close()
         _fsync_replace(self.tmpdir / "samples.npy", self.out)
         self.abort()
+
+    def abort(self):
+        for stream in (getattr(self, "x", None), getattr(self, "z", None)):
+            if stream is not None and not stream.f.closed:
+                stream.f.close()
+        super().abort()
+
+
+def _zip_add(zf: zipfile.ZipFile, src: Path, name: str) -> None:
+    """Store `src` as `name` with a fixed timestamp and mode, so that the same samples give a
+    byte-identical .npz whenever they are written (zf.write would stamp the file's mtime)."""
+    info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+    info.compress_type = zipfile.ZIP_STORED
+    info.external_attr = 0o644 << 16
+    with open(src, "rb") as f, zf.open(info, "w", force_zip64=src.stat().st_size >= 1 << 31) as out:
+        shutil.copyfileobj(f, out, 1 << 20)
 
 
 @WRITERS.register("npz")
 class NpzWriter(NpyWriter):
     """`samples` float32 [N, *shape] and `latents` float32 [N, d], stored uncompressed."""
 
-    def __init__(self, *args) -> None:
-        super().__init__(*args)
-        self.z = np.lib.format.open_memmap(self.tmpdir / "latents.npy", "w+", np.float32, (self.n, self.d))
+    def open(self) -> None:
+        super().open()
+        self.z = NpyStream(self.tmpdir / "latents.npy", self.n, (self.d,))
 
     def write(self, start, z, x):
         super().write(start, z, x)
-        self.z[start - self.first : start - self.first + len(z)] = z
+        self.z.write(start - self.first, z)
 
     def commit(self):
-        self.x.flush()
-        self.z.flush()
-        del self.x, self.z
+        self.x.close()
+        self.z.close()
         tmp = self.tmpdir / "out.npz"
         with zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
-            zf.write(self.tmpdir / "samples.npy", "samples.npy")
-            zf.write(self.tmpdir / "latents.npy", "latents.npy")
+            for name in ("samples.npy", "latents.npy"):
+                _zip_add(zf, self.tmpdir / name, name)
         _fsync_replace(tmp, self.out)
         self.abort()
 
@@ -126,8 +175,7 @@ class GridWriter(Writer):
                 "write .npz or a folder instead"
             )
 
-    def __init__(self, *args) -> None:
-        super().__init__(*args)
+    def open(self) -> None:
         self.x = np.zeros((self.n, *self.shape), np.float32)
 
     def write(self, start, z, x):
@@ -163,7 +211,8 @@ class PngDirWriter(Writer):
             )
         desc = self.out / self.DESCRIPTOR
         if self.out.is_dir():
-            files = [p for p in self.out.iterdir() if p.name != self.DESCRIPTOR]
+            remove_stale_temps(self.out)
+            files = [p for p in self.out.iterdir() if p.name != self.DESCRIPTOR and not is_temp(p)]
             if any(p.suffix != ".png" for p in files):
                 raise InputError(f"{self.out} holds files other than PNGs: choose another --out")
             same = desc.is_file() and json.loads(desc.read_text()) == self.run

@@ -62,6 +62,27 @@ def tiny_bundle(tiny_run, tmp_path_factory) -> Path:
     return out
 
 
+@pytest.fixture(scope="session")
+def mnist_bundle(tmp_path_factory) -> Path:
+    """A DCGAN (width 8) trained for 10 steps on MNIST and exported: for image-format tests."""
+    from ganflow.export import export_bundle
+    from ganflow.training import TrainConfig, default_components, train_gan
+    from ganflow.training.data import load_dataset
+
+    if not MNIST.is_file():
+        pytest.skip(f"{MNIST} is absent")
+    ds = load_dataset(str(MNIST))
+    assert ds.x.shape == (60000, 1, 28, 28) and ds.x.min() == -1.0 and ds.x.max() == 1.0
+    root = tmp_path_factory.mktemp("mnist")
+    cfg = TrainConfig(
+        steps=10, batch_size=16, log_every=5, eval_every=10, sample_every=10, ckpt_every=10, eval_samples=64
+    )
+    train_gan(root / "run", ds, default_components(ds.spec, width=8, spectral_norm=True), cfg, progress=False)
+    assert (root / "run" / "samples" / "step_000010.png").is_file()
+    export_bundle(root / "run", root / "bundle", log=lambda *a: None)
+    return root / "bundle"
+
+
 def pytest_collection_modifyitems(config, items):
     """Skip tests marked `cuda` where onnxruntime has no CUDA provider."""
     try:

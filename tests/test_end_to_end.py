@@ -45,7 +45,7 @@ def test_gaussians25_train_export_sample(tmp_path):
     )
     ganflow("export", str(run), "--out", str(bundle))
     info = json.loads(ganflow("info", str(bundle), "--json").stdout)
-    assert info["methods"] == ["plain"] and set(info["integrity"].values()) == {"ok"}
+    assert info["methods"] == ["dgflow", "plain"] and set(info["integrity"].values()) == {"ok"}
     proc = ganflow("sample", str(bundle), "-n", "10000", "--out", str(out), "--device", "cpu", "--seed", "1")
     assert "wrote 10000 samples" in proc.stdout
     x = np.load(out)["samples"]

@@ -11,18 +11,14 @@ import pytest
 
 from tests.conftest import ROOT
 
-SUBPACKAGES = [
-    "ganflow.models",
-    "ganflow.training",
-    "ganflow.training.data",
-    "ganflow.training.losses",
-    "ganflow.export",
-    "ganflow.sampler",
-    "ganflow.sampler.stages",
-    "ganflow.sampler.metrics",
-    "ganflow.sampler.data",
-    "ganflow.sampler.assets",
-]
+TOP = ("models", "training", "export", "sampler")
+# every folder with an __init__.py under the four roots is a subpackage the wheel must carry
+SUBPACKAGES = sorted(
+    "ganflow." + ".".join(init.parent.relative_to(ROOT).parts)
+    for top in TOP
+    for init in (ROOT / top).rglob("__init__.py")
+    if "__pycache__" not in init.parts
+)
 
 
 @pytest.fixture(scope="module")

@@ -77,12 +77,17 @@ def train_gan(
     progress: bool | None = None,
     family: str = "gan",
     device: str = "auto",
+    prior: Any = None,
 ) -> dict[str, Any]:
     """Train (or resume) a GAN in `run_dir`; returns the run's meta (configs + summary).
 
     On resume, the configs come from the run's config.json; `config.steps` may extend the run.
     Under torchrun, each of the K processes takes batch_size / K of every global batch, drawn
     from the same random stream, and gradients are averaged: the run equals a one-process run.
+
+    `prior` (default N(0, I)) draws the latents; FIS-GAN's flow prior also owns `modules`,
+    `optimizers` and `rngs` (checkpointed with the run), `meta` (saved in config.json), an
+    `update(step, G, z)` after each generator step and `eval_latents` for the fixed eval draws.
     """
     run_dir = Path(run_dir)
     d = setup(device)
@@ -110,17 +115,24 @@ def train_gan(
     D.to(d.device)
     rng = torch.Generator().manual_seed(config.seed)  # every random draw of the loop
     draw = BatchRNG(rng, d)
-    prior = GaussianPrior(G.config.latent_dim)
+    prior = prior or GaussianPrior(G.config.latent_dim)
+    p_modules, p_opts, p_rngs = (getattr(prior, k, {}) for k in ("modules", "optimizers", "rngs"))
+    modules = {"generator": G, "critic": D, **p_modules}
+    optimizers = {"generator": opt_g, "critic": opt_d, **p_opts}
+    rngs = {"train": rng, **p_rngs}
+    for m in p_modules.values():
+        m.to(d.device)
     # fixed latents for sample grids and evaluation: their own stream, never the loop's
     z_eval = torch.randn(
         config.eval_samples,
         G.config.latent_dim,
         generator=torch.Generator().manual_seed(config.seed + 10_000),
     )
+    eval_latents = getattr(prior, "eval_latents", lambda h: h)  # the flow's draws for FIS-GAN
     if resume:
-        G.load_state_dict(states["generator"])
-        D.load_state_dict(states["critic"])
-        start = load_state(run_dir, {"generator": opt_g, "critic": opt_d}, {"train": rng})
+        for name, m in modules.items():
+            m.load_state_dict(states[name])
+        start = load_state(run_dir, optimizers, rngs)
         if start != meta["summary"]["step"]:
             raise ValueError(
                 f"{run_dir}: state.safetensors is at step {start} but "
@@ -138,13 +150,14 @@ def train_gan(
         "components": components,
         "data": data.spec.to_dict(),
         "train": config.to_dict(),
+        **getattr(prior, "meta", {}),
         "summary": {"step": start, "metrics": {}},
     }
 
     def checkpoint(step: int, metrics: dict[str, float]) -> None:
         meta["summary"] = {"step": step, "metrics": metrics}
-        save_state(run_dir, step, {"generator": opt_g, "critic": opt_d}, {"train": rng})
-        save_checkpoint(run_dir, {"generator": G, "critic": D}, meta)
+        save_state(run_dir, step, optimizers, rngs)
+        save_checkpoint(run_dir, modules, meta)
 
     # --- the loop -------------------------------------------------------------------------------
     evaluator = TrainingEval(data)
@@ -170,19 +183,21 @@ def train_gan(
         loss_g.backward()
         d.average_gradients(G)
         opt_g.step()
+        if hasattr(prior, "update"):  # FIS-GAN: refit the flow every t steps (Algorithm 1, l. 8-11)
+            prior.update(step, G, z)
 
         done = step + 1
         if not d.main:  # rank 0 logs, evaluates and checkpoints; the others wait for it
             if done % config.ckpt_every == 0 or done == config.steps:
                 d.barrier()
             continue
-        stats = {"loss_d": loss_d.item(), "loss_g": loss_g.item(), **stats}
+        stats = {"loss_d": loss_d.item(), "loss_g": loss_g.item(), **stats, **getattr(prior, "stats", {})}
         bar.update(done, stats)
         if done % config.log_every == 0:
             log.write({"step": done, "kind": "train", "time_s": time.perf_counter() - t0, **stats})
         final = done == config.steps
         evaluate, figure = done % config.eval_every == 0 or final, done % config.sample_every == 0 or final
-        x_eval = _generate(G, z_eval) if evaluate or figure else None
+        x_eval = _generate(G, eval_latents(z_eval)) if evaluate or figure else None
         if evaluate:
             last_metrics = evaluator(x_eval)
             log.write({"step": done, "kind": "eval", **last_metrics})

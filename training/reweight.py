@@ -25,6 +25,8 @@ from ganflow.training.losses.wgan_gp import gradient_penalty
 from ganflow.training.progress import Progress
 from ganflow.training.state import load_state, save_state
 
+OWN = ("generator", "critic", "weight", "weight_critic")  # what this trainer builds or reweights
+
 
 @dataclass(frozen=True)
 class ReweightConfig:
@@ -134,7 +136,10 @@ def train_reweight(
         G, C = (build_component(k, comps[k]) for k in ("generator", "critic"))
         G.load_state_dict(states["generator"])
         C.load_state_dict(states["critic"])
-        base_info = meta["base"]
+        carried = {k: build_component(k, comps[k]) for k in comps if k not in OWN}
+        for k, m in carried.items():
+            m.load_state_dict(states[k])
+        base_info, base_defaults = meta["base"], meta.get("sampling_defaults", {})
     else:
         if base is None or config is None:
             raise ValueError("a new reweighting run needs a base model and a config")
@@ -142,6 +147,9 @@ def train_reweight(
         if "generator" not in mods or "critic" not in mods:
             raise ValueError(f"{base} has no generator and critic to reweight")
         G, C = mods["generator"], mods["critic"]
+        # the base's other components (a FIS-GAN flow, a DGflow corrector...) stay in the bundle
+        carried = {k: m for k, m in mods.items() if k not in OWN}
+        base_defaults = base_meta.get("sampling_defaults", {})
         base_info = {
             "path": str(base),
             "summary": base_meta.get("summary", {}),
@@ -158,7 +166,7 @@ def train_reweight(
     W = build_component("weight", {"arch": "mlp", "latent_dim": latent_dim, "hidden": config.hidden})
     critic_cfg = {**config_to_dict(C), "spectral_norm": False}  # a fresh WGAN-GP critic
     Dw = build_component("weight_critic", critic_cfg)
-    for m in (G, C, W, Dw):
+    for m in (G, C, W, Dw, *carried.values()):
         m.to(d.device)
     opt_w = torch.optim.Adam(W.parameters(), lr=config.lr_w, betas=config.betas)
     opt_d = torch.optim.Adam(Dw.parameters(), lr=config.lr_d, betas=config.betas)
@@ -178,6 +186,7 @@ def train_reweight(
         "critic": config_to_dict(C),
         "weight": config_to_dict(W),
         "weight_critic": config_to_dict(Dw),
+        **{k: config_to_dict(m) for k, m in carried.items()},
     }
     meta = {
         "ganflow_version": "0.1.0",
@@ -187,7 +196,7 @@ def train_reweight(
         "train": base_info["train"],
         "reweight": config.to_dict(),
         "base": base_info,
-        "sampling_defaults": {"latent-rs": {"m": config.m}},
+        "sampling_defaults": {**base_defaults, "latent-rs": {"m": config.m}},
         "summary": {"step": start, "metrics": {}},
     }
     if d.main:
@@ -248,7 +257,8 @@ def train_reweight(
         if done % config.ckpt_every == 0 or final:
             meta["summary"] = {"step": done, "metrics": last}
             save_state(run_dir, done, {"weight": opt_w, "weight_critic": opt_d}, {"train": rng})
-            save_checkpoint(run_dir, {"generator": G, "critic": C, "weight": W, "weight_critic": Dw}, meta)
+            modules = {"generator": G, "critic": C, "weight": W, "weight_critic": Dw, **carried}
+            save_checkpoint(run_dir, modules, meta)
             d.barrier()
     bar.update(config.steps, force=True)
     bar.close()

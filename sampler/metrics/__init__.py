@@ -5,6 +5,7 @@ from ganflow.sampler.metrics.registry import METRICS, Evaluator, Metric, count_t
 
 # importing the built-in metrics registers them
 from ganflow.sampler.metrics import builtin  # noqa: E402,F401  isort: skip
+from ganflow.sampler.metrics import nll  # noqa: E402,F401  isort: skip
 
 __all__ = [
     "DEFAULT_FEATURES",

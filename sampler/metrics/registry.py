@@ -20,6 +20,7 @@ class Metric:
     kinds: tuple[str, ...]
     needs_logits: bool = False
     needs_modes: bool = False
+    needs_bundle: bool = False  # scores the evaluator's bundle (e.g. its likelihood graph), not samples
     default: bool = True  # part of the default set for its data kinds
     summary: str = ""
 
@@ -55,6 +56,8 @@ class Evaluator:
     valid: np.ndarray | None = None
     modes: Any = None  # ToyModes for 2-D mode metrics
     cache: dict[str, Any] = field(default_factory=dict)
+    bundle: Any = None  # the evaluated bundle, for metrics with needs_bundle
+    device: str = "auto"  # where those metrics run the bundle's graphs
 
     def real_out(self) -> dict[str, np.ndarray]:
         if "real" not in self.cache:
@@ -79,6 +82,7 @@ class Evaluator:
             if self.kind in METRICS.get(n).kinds
             and (not METRICS.get(n).needs_logits or self.features.has_logits)
             and (not METRICS.get(n).needs_modes or self.modes is not None)
+            and (not METRICS.get(n).needs_bundle or self.bundle is not None)
         ]
 
     def defaults(self) -> list[str]:
@@ -97,6 +101,8 @@ class Evaluator:
         usable = self.applicable()
         for n in names:
             METRICS.get(n)
+            if METRICS.get(n).needs_bundle and self.bundle is None:
+                raise InputError(f"metric {n!r} scores a bundle's graphs: evaluate a bundle, not a file")
             if n not in usable:
                 raise InputError(
                     f"metric {n!r} does not apply here ({self.kind} data"

@@ -7,30 +7,10 @@ import json
 import numpy as np
 import pytest
 
-from ganflow.export import export_bundle
 from ganflow.sampler.bundle import load_bundle
 from ganflow.sampler.errors import InputError
 from ganflow.sampler.images import decode_png
 from ganflow.sampler.sample import sample_to
-from ganflow.training import TrainConfig, default_components, train_gan
-from ganflow.training.data import load_dataset
-from tests.conftest import MNIST
-
-
-@pytest.fixture(scope="module")
-def mnist_bundle(tmp_path_factory):
-    if not MNIST.is_file():
-        pytest.skip(f"{MNIST} is absent")
-    ds = load_dataset(str(MNIST))
-    assert ds.x.shape == (60000, 1, 28, 28) and ds.x.min() == -1.0 and ds.x.max() == 1.0
-    root = tmp_path_factory.mktemp("mnist")
-    cfg = TrainConfig(
-        steps=10, batch_size=16, log_every=5, eval_every=10, sample_every=10, ckpt_every=10, eval_samples=64
-    )
-    train_gan(root / "run", ds, default_components(ds.spec, width=8, spectral_norm=True), cfg, progress=False)
-    assert (root / "run" / "samples" / "step_000010.png").is_file()
-    export_bundle(root / "run", root / "bundle", log=lambda *a: None)
-    return root / "bundle"
 
 
 def test_manifest(mnist_bundle):

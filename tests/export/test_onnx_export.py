@@ -18,8 +18,10 @@ def _shape(arch: str) -> list[int]:
 
 
 def _cases():
-    for arch in GENERATORS.names():
-        yield "generator", {"arch": arch, "latent_dim": 8, "data_shape": _shape(arch)}
+    for arch, cls in GENERATORS.items():
+        example = getattr(cls, "example_config", None)  # e.g. invertible: latent_dim = prod(shape)
+        cfg = example() if example else {"arch": arch, "latent_dim": 8, "data_shape": _shape(arch)}
+        yield "generator", cfg
     for arch in CRITICS.names():
         for sn in (False, True):
             yield "critic", {"arch": arch, "data_shape": _shape(arch), "spectral_norm": sn}
@@ -32,7 +34,8 @@ def test_export_parity(tmp_path, component, cfg):
     if component == "generator":  # non-trivial BatchNorm running statistics
         module.train()(torch.randn(32, cfg["latent_dim"]) * 2 + 0.5)
     module.eval()
-    spec = EXPORTERS.get(component)(module)
+    (graph,) = EXPORTERS.get(component)(module)
+    spec = graph.spec
     path = tmp_path / spec.path
     names = [n for n, _ in spec.inputs]
     model = export_onnx(
@@ -54,7 +57,7 @@ def test_export_parity(tmp_path, component, cfg):
 def test_parity_catches_a_wrong_graph(tmp_path):
     torch.manual_seed(0)
     module = build_component("critic", {"arch": "mlp", "data_shape": [2]})
-    spec = EXPORTERS.get("critic")(module)
+    spec = EXPORTERS.get("critic")(module)[0].spec
     path = tmp_path / "critic.onnx"
     export_onnx(module, spec.make_inputs(8, torch.Generator()), ["x"], ["logit"], path)
     with torch.no_grad():

@@ -11,11 +11,15 @@ IMAGE = [1, 28, 28]
 
 
 def gen_cfg(arch: str) -> dict:
+    cls = GENERATORS.get(arch)
+    if hasattr(cls, "example_config"):  # e.g. invertible generators: latent_dim = prod(data_shape)
+        return cls.example_config()
     shape = IMAGE if arch == "dcgan" else [2]
     return {"arch": arch, "latent_dim": 8, "data_shape": shape}
 
 
 def critic_cfg(arch: str, sn: bool = False) -> dict:
+    arch = arch if arch in CRITICS else "mlp"  # generators without a critic of their own
     shape = IMAGE if arch == "dcgan" else [2]
     return {"arch": arch, "data_shape": shape, "spectral_norm": sn}
 
@@ -23,7 +27,7 @@ def critic_cfg(arch: str, sn: bool = False) -> dict:
 @pytest.mark.parametrize("arch", GENERATORS.names())
 def test_generator_shapes(arch):
     g = build_component("generator", gen_cfg(arch)).eval()
-    x = g(torch.randn(5, 8))
+    x = g(torch.randn(5, g.config.latent_dim))
     assert x.shape == (5, *g.config.data_shape)
 
 
@@ -71,7 +75,7 @@ def test_checkpoint_round_trip(tmp_path, arch):
     torch.manual_seed(0)
     g = build_component("generator", gen_cfg(arch))
     d = build_component("critic", critic_cfg(arch, sn=True))
-    g.train()(torch.randn(4, 8))  # move BatchNorm running stats away from their init
+    g.train()(torch.randn(4, g.config.latent_dim))  # move BatchNorm running stats away from their init
     meta = {
         "components": {"generator": config_to_dict(g), "critic": config_to_dict(d)},
         "data": {"dataset": "x"},
@@ -79,7 +83,7 @@ def test_checkpoint_round_trip(tmp_path, arch):
     save_checkpoint(tmp_path, {"generator": g, "critic": d}, meta)
     meta2, mods = load_modules(tmp_path)
     assert meta2 == meta
-    z = torch.randn(6, 8)
+    z = torch.randn(6, g.config.latent_dim)
     g.eval()
     assert torch.equal(mods["generator"](z), g(z))
     x = torch.randn(6, *d.config.data_shape)

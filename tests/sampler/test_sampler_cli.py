@@ -63,6 +63,9 @@ def test_formats_and_determinism(tiny_bundle, tmp_path):
     assert np.array_equal(np.load(tmp_path / "d.npy"), xa)
     with zipfile.ZipFile(tmp_path / "a.npz") as zf:
         assert sorted(zf.namelist()) == ["latents.npy", "samples.npy"]
+        # fixed entry timestamps: the same samples give the same bytes whenever they are written
+        assert {i.date_time for i in zf.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+    assert (tmp_path / "a.npz").read_bytes() == (tmp_path / "b.npz").read_bytes()
     sample_to(tiny_bundle, tmp_path / "p.png", 500, device="cpu")
     img = decode_png((tmp_path / "p.png").read_bytes())
     assert img.ndim == 3 and img.shape[2] == 3
@@ -188,8 +191,8 @@ def test_cli_errors_are_one_line(tiny_bundle, tmp_path, args, match):
 def test_info(tiny_bundle):
     proc = ganflow("info", str(tiny_bundle), "--json")
     doc = json.loads(proc.stdout)
-    assert doc["methods"] == ["plain"]
-    assert set(doc["components"]) == {"generator", "critic"}
+    assert doc["methods"] == ["dgflow", "plain"]  # a BCE critic gives the DGflow step
+    assert set(doc["components"]) == {"generator", "critic", "refine"}
     assert set(doc["integrity"].values()) == {"ok"}
 
 

@@ -65,8 +65,25 @@ def test_run_resume_export(tiny_run, tmp_path):
     assert "base_hq_rate200" in records[0] and any("w_mean" in r and "acceptance" in r for r in records)
     bundle = tmp_path / "bundle"
     manifest = export_bundle(full, bundle, log=lambda *a: None)
-    assert set(manifest["components"]) == {"generator", "critic", "weight"}
+    assert {"generator", "critic", "weight"} <= set(manifest["components"])  # (+ refine: DGflow)
     assert manifest["defaults"]["latent-rs"] == {"m": 3.0}
     assert manifest["components"]["weight"]["outputs"][0]["shape"] == ["batch"]
     report = sample_to(bundle, tmp_path / "s.npz", 500, method="latent-rs", device="cpu")
     assert report["accepted"] == 500 and report["proposals"] >= 500
+
+
+def test_cli_options_reach_the_config(tiny_run, tmp_path):
+    """Every `train reweight` option lands in the run's config (normalize_emd once did not)."""
+    from tests.conftest import ganflow
+
+    out = tmp_path / "rw"
+    ganflow(
+        "train", "reweight", "--base", str(tiny_run), "--data", "gaussians25", "--out", str(out),
+        "--steps", "2", "--batch-size", "16", "--n-critic", "1", "--lr-w", "2e-4", "--lr-d", "3e-4",
+        "--lambda1", "7", "--lambda2", "2", "--m", "4", "--hidden", "8", "--normalize-emd", "--seed", "5",
+        "--eval-every", "1000", "--ckpt-every", "2", "--no-progress", "--device", "cpu",
+    )  # fmt: skip
+    cfg = json.loads((out / "config.json").read_text())["reweight"]
+    want = dict(steps=2, batch_size=16, n_critic=1, lr_w=2e-4, lr_d=3e-4, lambda1=7.0, lambda2=2.0, m=4.0)
+    want.update(hidden=8, normalize_emd=True, seed=5, eval_every=1000, ckpt_every=2)
+    assert {k: cfg[k] for k in want} == want

@@ -1,0 +1,146 @@
+"""`ganflow train fisgan`: FIS-GAN, the GAN trainer with a flow prior refitted to the importance
+density of the generator's Jacobian norms (papers/fis-gan.md, Algorithm 1)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from ganflow.sampler.errors import InputError
+from ganflow.sampler.train_cmds.common import check_out, is_rank0, need_torch, summary_line, train_app
+
+
+def train_fisgan_run(
+    data: str,
+    out: Path,
+    dataset: str | None,
+    model: dict,
+    flow: dict,
+    train: dict,
+    fis: dict,
+    resume: bool = False,
+    progress: bool | None = None,
+    device: str = "auto",
+) -> dict:
+    """model: as `train gan`; flow: arch, layers, hidden; train: TrainConfig; fis: FISConfig fields."""
+    need_torch("train")
+    from ganflow.training import TrainConfig, default_components
+    from ganflow.training.data import load_dataset
+    from ganflow.training.fisgan import FISConfig, flow_component, train_fisgan
+
+    train = {k: v for k, v in train.items() if v is not None}
+    check_out(out, resume)
+    try:
+        if resume:
+            meta = json.loads((out / "config.json").read_text())
+            if meta.get("family") != "fisgan":
+                raise ValueError(f"--resume: the run in {out} is a {meta.get('family')!r} run, not fisgan")
+            ds = load_dataset(data, dataset=dataset, seed=meta["train"]["seed"])
+            if ds.spec.to_dict() != meta["data"]:
+                raise ValueError(f"--resume: --data {data} is not the data of the run in {out}")
+            steps = train.get("steps", meta["train"]["steps"])
+            cfg = TrainConfig.from_dict({**meta["train"], "steps": steps})
+            return train_fisgan(out, ds, config=cfg, resume=True, progress=progress, device=device)
+        cfg = TrainConfig(**train)
+        fis_cfg = FISConfig(**fis)
+        ds = load_dataset(data, dataset=dataset, seed=cfg.seed)
+        comps = default_components(ds.spec, **model)
+        comps["flow"] = flow_component(latent_dim=comps["generator"]["latent_dim"], **flow)
+    except ValueError as e:
+        raise InputError(str(e)) from None
+    return train_fisgan(out, ds, comps, cfg, fis_cfg, progress=progress, device=device)
+
+
+@train_app.command(
+    "fisgan",
+    epilog="Example: ganflow train fisgan --data ../shared/data/mnist.npz --out runs/fis "
+    "--flow realnvp --refit-every 10 --refit-epochs 5 --lr-g 1e-3 --lr-d 1e-4",
+)
+def train_fisgan_cmd(
+    data: str = typer.Option(
+        ...,
+        help="gaussians25, gaussians8, swissroll, mnist, fashion-mnist, "
+        "or a path to mnist.npz / a folder of IDX files",
+    ),
+    out: Path = typer.Option(Path("runs/fisgan"), help="run directory"),
+    dataset: str = typer.Option(None, help="label of a --data path: mnist or fashion-mnist"),
+    arch: str = typer.Option("auto", help="mlp, dcgan, or auto (dcgan for images)"),
+    width: int = typer.Option(None, help="MLP hidden units / DCGAN base channels"),
+    latent_dim: int = typer.Option(None, help="[default: 64 for images, 2 for 2-D data]"),
+    spectral_norm: bool = typer.Option(False, help="spectral norm on the critic"),
+    loss: str = typer.Option(
+        "bce",
+        help="bce, wgan-gp, hinge, or an f-GAN divergence: f:kl, f:rkl, f:pearson, f:hellinger, f:js, f:gan",
+    ),
+    steps: int = typer.Option(None, help="generator steps [default: 2000; on --resume: the run's]"),
+    batch_size: int = typer.Option(64),
+    lr_g: float = typer.Option(2e-4, help="the paper uses 1e-3"),
+    lr_d: float = typer.Option(2e-4, help="the paper uses 1e-4"),
+    beta1: float = typer.Option(0.5),
+    beta2: float = typer.Option(0.999),
+    n_critic: int = typer.Option(None, help="critic steps per generator step [loss default]"),
+    gp_weight: float = typer.Option(10.0),
+    seed: int = typer.Option(0),
+    log_every: int = typer.Option(50),
+    eval_every: int = typer.Option(500),
+    sample_every: int = typer.Option(500),
+    ckpt_every: int = typer.Option(500),
+    flow: str = typer.Option("realnvp", help="latent flow Q(z): realnvp, maf or iaf"),
+    flow_layers: int = typer.Option(4, help="flow layers (couplings / MADEs)"),
+    flow_hidden: int = typer.Option(128, help="hidden units of each flow layer's network"),
+    norm: str = typer.Option("frobenius", help="Jacobian norm: frobenius (exact), nuclear, hutchinson"),
+    probes: int = typer.Option(1, help="hutchinson: random probes per example"),
+    refit_every: int = typer.Option(10, help="t: refit the flow every t generator steps"),
+    refit_epochs: int = typer.Option(5, help="E: epochs over the augmented set per refit"),
+    sigma: float = typer.Option(1.0, help="std of the augmentation N(z_j, sigma^2 I)"),
+    n_aug: int = typer.Option(1024, help="N: size of the augmented set"),
+    flow_batch: int = typer.Option(256, help="flow minibatch in a refit"),
+    lr_flow: float = typer.Option(1e-3, help="flow Adam learning rate (paper: 1e-3)"),
+    weighting: str = typer.Option("none", help="none (the paper) or unbiased (self-normalised p/Q)"),
+    mixture: float = typer.Option(0.0, help="alpha: draw z from alpha N(0, I) + (1 - alpha) Q"),
+    anchor: bool = typer.Option(
+        False, help="weight the augmentation by p/Q so Q cannot drift (not the paper's)"
+    ),
+    eval_latents: str = typer.Option("flow", help="latents of the in-training FID: flow or gaussian"),
+    resume: bool = typer.Option(False, help="continue the run in --out (to --steps if given)"),
+    progress: bool = typer.Option(None, help="progress bar [default: when a terminal]"),
+    device: str = typer.Option("auto", help="auto (CUDA if torch sees a GPU), cuda or cpu"),
+) -> None:
+    """Train FIS-GAN: a GAN whose latents come from a flow refitted to the Jacobian-norm importance
+    density every --refit-every steps (checkpoint = the GAN's plus component "flow")."""
+    model = dict(arch=arch, latent_dim=latent_dim, spectral_norm=spectral_norm, width=width)
+    train = dict(
+        loss=loss,
+        steps=steps,
+        batch_size=batch_size,
+        lr_g=lr_g,
+        lr_d=lr_d,
+        betas=(beta1, beta2),
+        n_critic=n_critic,
+        gp_weight=gp_weight,
+        seed=seed,
+        log_every=log_every,
+        eval_every=eval_every,
+        sample_every=sample_every,
+        ckpt_every=ckpt_every,
+    )
+    fis = dict(
+        norm=norm,
+        probes=probes,
+        refit_every=refit_every,
+        refit_epochs=refit_epochs,
+        sigma=sigma,
+        n_aug=n_aug,
+        flow_batch=flow_batch,
+        lr_flow=lr_flow,
+        weighting=weighting,
+        mixture=mixture,
+        anchor=anchor,
+        eval_latents=eval_latents,
+    )
+    flow_cfg = dict(arch=flow, layers=flow_layers, hidden=flow_hidden)
+    meta = train_fisgan_run(data, out, dataset, model, flow_cfg, train, fis, resume, progress, device)
+    if is_rank0():
+        typer.echo(f"trained fisgan to step {meta['summary']['step']} in {out}  {summary_line(meta)}")

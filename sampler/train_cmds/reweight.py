@@ -1,0 +1,74 @@
+"""`ganflow train reweight`: latent importance weights w(z) over a frozen generator."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from ganflow.sampler.errors import InputError
+from ganflow.sampler.train_cmds.common import check_out, is_rank0, need_torch, summary_line, train_app
+
+
+@train_app.command(
+    "reweight",
+    epilog="Example: ganflow train reweight --base runs/mnist --data mnist.npz --out runs/mnist-rw"
+    "  (then: ganflow export runs/mnist-rw --out bundles/mnist-rw; ganflow sample ... --method latent-rs)",
+)
+def train_reweight_cmd(
+    base: Path = typer.Option(..., help="the GAN to reweight: a run directory or an exported bundle"),
+    out: Path = typer.Option(Path("runs/reweight"), help="run directory"),
+    data: str = typer.Option(None, help="dataset name or MNIST-layout path [default: the base's dataset]"),
+    steps: int = typer.Option(None, help="weight-network steps [default: 2000; on --resume: the run's]"),
+    batch_size: int = typer.Option(64),
+    n_critic: int = typer.Option(5, help="critic steps per weight step"),
+    lr_w: float = typer.Option(1e-4),
+    lr_d: float = typer.Option(1e-4),
+    lambda1: float = typer.Option(10.0, help="R_norm weight, (mean w - 1)^2"),
+    lambda2: float = typer.Option(3.0, help="R_clip weight, mean max(0, w - m)^2"),
+    m: float = typer.Option(3.0, help="soft clip of w; LatentRS accepts w.p. min(1, w/m)"),
+    hidden: int = typer.Option(256, help="weight network width"),
+    normalize_emd: bool = typer.Option(False, help="divide D - Delta by its batch mean (scale-free EMD)"),
+    seed: int = typer.Option(0),
+    eval_every: int = typer.Option(500),
+    ckpt_every: int = typer.Option(500),
+    resume: bool = typer.Option(False, help="continue the run in --out"),
+    progress: bool = typer.Option(None, help="progress bar [default: when a terminal]"),
+    device: str = typer.Option("auto", help="auto (CUDA if torch sees a GPU), cuda or cpu"),
+) -> None:
+    """Latent reweighting: train w(z) >= 0 and a WGAN-GP critic over a frozen generator."""
+    need_torch("train")
+    from ganflow.models.checkpoint import CheckpointError, load_checkpoint
+    from ganflow.training.data import load_dataset
+    from ganflow.training.reweight import ReweightConfig, train_reweight
+
+    try:
+        check_out(out, resume)
+        if resume:
+            meta, _ = load_checkpoint(out)
+            cfg = ReweightConfig.from_dict({**meta["reweight"], **({"steps": steps} if steps else {})})
+        else:
+            meta, _ = load_checkpoint(base)
+            cfg = ReweightConfig(
+                steps=steps or 2000,
+                batch_size=batch_size,
+                n_critic=n_critic,
+                lr_w=lr_w,
+                lr_d=lr_d,
+                lambda1=lambda1,
+                lambda2=lambda2,
+                m=m,
+                hidden=hidden,
+                normalize_emd=normalize_emd,
+                seed=seed,
+                eval_every=eval_every,
+                ckpt_every=ckpt_every,
+            )
+        ds = load_dataset(data or meta["data"]["dataset"], dataset=meta["data"]["dataset"])
+        if ds.spec.to_dict() != meta["data"]:
+            raise InputError(f"--data {data} is not the data the base model was trained on ({meta['data']})")
+        result = train_reweight(out, ds, base, cfg, resume=resume, progress=progress, device=device)
+    except (ValueError, CheckpointError) as e:
+        raise InputError(str(e)) from None
+    if is_rank0():
+        typer.echo(f"reweighted to step {result['summary']['step']} in {out}  {summary_line(result)}")
