@@ -5,6 +5,9 @@ which is what the DGflow step needs; a WGAN-GP or hinge critic D alone is not su
 
 Loss (binary cross-entropy on the logit d): E_data softplus(-d(x)) + E_z softplus(d(G(z))).
 C starts at zero (its last layer is zeroed), so training starts from d = D.
+
+Checkpoints every `ckpt_every` steps (state.safetensors, then model.safetensors); `resume=True`
+continues a killed run from its last checkpoint to the same weights an uninterrupted run gives.
 """
 
 from __future__ import annotations
@@ -17,10 +20,11 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from ganflow.models import build_component, config_to_dict, load_modules, save_checkpoint
+from ganflow.models import build_component, config_to_dict, load_checkpoint, load_modules, save_checkpoint
 from ganflow.training.data import Dataset
 from ganflow.training.distributed import BatchRNG, setup
 from ganflow.training.jsonl import JsonlLog
+from ganflow.training.state import load_state, save_state
 
 
 @dataclass(frozen=True)
@@ -33,10 +37,11 @@ class CorrectorConfig:
     betas: tuple[float, float] = (0.5, 0.999)
     seed: int = 0
     log_every: int = 50
+    ckpt_every: int = 250
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "betas", tuple(float(b) for b in self.betas))
-        for name in ("steps", "batch_size", "log_every"):
+        for name in ("steps", "batch_size", "log_every", "ckpt_every"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
         if not self.lr > 0:
@@ -70,16 +75,32 @@ def zero_last_layer(module: torch.nn.Module) -> None:
 def train_corrector(
     run_dir: str | Path,
     data: Dataset,
-    base: str | Path,
+    base: str | Path | None = None,
     config: CorrectorConfig | None = None,
     device: str = "cpu",
+    resume: bool = False,
 ) -> dict[str, Any]:
     """Train C over the frozen generator and critic of `base` (a run directory or a bundle); write
-    a run with generator, critic and corrector (its bundle's refine graph uses d = D + C)."""
-    config = config or CorrectorConfig()
+    a run with generator, critic and corrector (its bundle's refine graph uses d = D + C).
+
+    With `resume`, `run_dir` is a corrector run: its own copies of G and D are used (the base need
+    not exist any more), its saved options are kept and only `config.steps` may change."""
     run_dir = Path(run_dir)
     dist = setup(device)
-    base_meta, mods = load_modules(base)
+    if resume:
+        meta, states = load_checkpoint(run_dir)
+        saved = CorrectorConfig.from_dict(meta["corrector"])
+        config = CorrectorConfig.from_dict({**saved.to_dict(), "steps": (config or saved).steps})
+        mods = {k: build_component(k, meta["components"][k]) for k in ("generator", "critic")}
+        for k, m in mods.items():
+            m.load_state_dict(states[k])
+        base_meta, base_info = meta, meta["base"]
+    else:
+        if base is None:
+            raise ValueError("a new corrector run needs a base model (--base)")
+        config = config or CorrectorConfig()
+        base_meta, mods = load_modules(base)
+        base_info = {"path": str(base), "summary": base_meta.get("summary", {})}
     if "generator" not in mods or "critic" not in mods:
         raise ValueError(f"{base} has no generator and critic to correct")
     G, D = mods["generator"], mods["critic"]
@@ -89,14 +110,29 @@ def train_corrector(
     C = build_component("corrector", {**config_to_dict(D), "spectral_norm": False}).to(dist.device)
     zero_last_layer(C)
     opt = torch.optim.Adam(C.parameters(), lr=config.lr, betas=config.betas)
-    draw = BatchRNG(torch.Generator().manual_seed(config.seed), dist)
+    rng = torch.Generator().manual_seed(config.seed)
+    start, stats = 0, {}
+    if resume:
+        C.load_state_dict(states["corrector"])
+        start = load_state(run_dir, {"corrector": opt}, {"train": rng})
+        stats = meta["summary"].get("corrector", {})
+    draw = BatchRNG(rng, dist)
     x_train = torch.from_numpy(data.x).to(dist.device)
     d_latent = G.config.latent_dim
     run_dir.mkdir(parents=True, exist_ok=True)
-    log = JsonlLog(run_dir / "metrics.jsonl")
-    t0, stats = time.perf_counter(), {}
+    log = JsonlLog(run_dir / "metrics.jsonl", resume_step=start)
+    modules = {**mods, "corrector": C}
+    meta = {
+        **{k: v for k, v in base_meta.items() if k not in ("components", "summary", "corrector", "base")},
+        "components": {k: config_to_dict(m) for k, m in modules.items()},
+        "data": data.spec.to_dict(),
+        "corrector": config.to_dict(),
+        "base": base_info,
+        "summary": {"step": start, "metrics": {}, "corrector": stats},
+    }
+    t0 = time.perf_counter()
     C.train()
-    for step in range(config.steps):
+    for step in range(start, config.steps):
         real = x_train[draw.randint(len(x_train), config.batch_size)]
         with torch.no_grad():
             fake = G(draw.randn(config.batch_size, d_latent))
@@ -107,7 +143,9 @@ def train_corrector(
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        if (step + 1) % config.log_every == 0 or step + 1 == config.steps:
+        done = step + 1
+        final = done == config.steps
+        if done % config.log_every == 0 or final:
             acc = 0.5 * ((d_real > 0).float().mean() + (d_fake < 0).float().mean())
             stats = {
                 "loss": loss.item(),
@@ -116,15 +154,16 @@ def train_corrector(
                 "d_fake": d_fake.mean().item(),
                 "critic_loss": corrector_loss(base_real, base_fake).item(),  # d = D alone
             }
-            log.write({"step": step + 1, "kind": "train", "time_s": time.perf_counter() - t0, **stats})
-    modules = {**mods, "corrector": C.eval()}
-    meta = {
-        **{k: v for k, v in base_meta.items() if k not in ("components", "summary")},
-        "components": {k: config_to_dict(m) for k, m in modules.items()},
-        "data": data.spec.to_dict(),
-        "corrector": config.to_dict(),
-        "base": {"path": str(base), "summary": base_meta.get("summary", {})},
-        "summary": {"step": base_meta.get("summary", {}).get("step"), "metrics": {}, "corrector": stats},
-    }
-    save_checkpoint(run_dir, {k: m.cpu() for k, m in modules.items()}, meta)
+            log.write({"step": done, "kind": "train", "time_s": time.perf_counter() - t0, **stats})
+        if done % config.ckpt_every == 0 or final:
+            # the state first, then the weights (training/state.py keeps the previous state until
+            # the weights of this step are written, so a kill in between loses one interval)
+            meta["summary"] = {"step": done, "metrics": {}, "corrector": stats}
+            save_state(run_dir, done, {"corrector": opt}, {"train": rng})
+            C.eval()
+            save_checkpoint(run_dir, {k: m.cpu() for k, m in modules.items()}, meta)
+            for m in modules.values():
+                m.to(dist.device)
+            C.train()
+    C.eval()
     return meta

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -78,3 +79,42 @@ def test_cli(tiny_run, tmp_path):
     assert bad.returncode != 0 and bad.stderr.startswith("error: ")
     again = ganflow("train", "corrector", "--base", str(tiny_run), "--out", str(out), check=False)
     assert again.returncode != 0 and "already holds a run" in again.stderr
+
+
+def _weights(run):
+    from safetensors.numpy import load_file
+
+    return load_file(run / "model.safetensors")
+
+
+def test_resume_gives_the_uninterrupted_weights(tiny_run, tmp_path):
+    """Stopped at a checkpoint (step 40 of 70), resumed from the run alone (no base), it ends on the
+    weights and log of a run that was never stopped; the step count of the run is its own."""
+    ds = load_dataset("gaussians25")
+    ref, run = tmp_path / "ref", tmp_path / "run"
+    cfg = CorrectorConfig(steps=70, log_every=10, ckpt_every=20)
+    train_corrector(ref, ds, tiny_run, cfg)
+    train_corrector(run, ds, tiny_run, CorrectorConfig(steps=40, log_every=10, ckpt_every=20))
+    meta = train_corrector(run, ds, None, CorrectorConfig(steps=70), resume=True)
+    assert meta["summary"]["step"] == 70 and meta["corrector"] == cfg.to_dict()
+    a, b = _weights(ref), _weights(run)
+    assert a.keys() == b.keys()
+    for k in a:
+        np.testing.assert_array_equal(a[k], b[k], err_msg=k)
+    assert (ref / "metrics.jsonl").read_text().count('"train"') == 7
+    lines = (run / "metrics.jsonl").read_text().splitlines()
+    assert [json.loads(line)["step"] for line in lines] == list(range(10, 71, 10))  # each step once
+
+
+def test_cli_resume(tiny_run, tmp_path):
+    out = tmp_path / "c"
+    ganflow(
+        "train", "corrector", "--base", str(tiny_run), "--out", str(out), "--steps", "20", "--ckpt-every", "5"
+    )
+    proc = ganflow("train", "corrector", "--out", str(out), "--resume", "--steps", "30")
+    assert "trained corrector for 30 steps" in proc.stdout
+    assert load_modules(out)[0]["summary"]["step"] == 30
+    no_base = ganflow("train", "corrector", "--out", str(tmp_path / "new"), check=False)
+    assert no_base.returncode == 2 and no_base.stderr.startswith("error: ") and "--base" in no_base.stderr
+    nothing = ganflow("train", "corrector", "--out", str(tmp_path / "new"), "--resume", check=False)
+    assert nothing.returncode != 0 and "holds no run" in nothing.stderr
