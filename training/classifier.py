@@ -10,12 +10,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ganflow.models import build_component, config_to_dict, save_checkpoint
+from ganflow.models import build_component, config_to_dict, load_checkpoint, save_checkpoint
 from ganflow.sampler.errors import InputError
 from ganflow.training.data import Dataset, load_dataset
 from ganflow.training.distributed import setup
 from ganflow.training.jsonl import JsonlLog
 from ganflow.training.progress import Progress
+from ganflow.training.state import load_state, save_state
 
 VERSION = "0.1.0"
 ARCH = "mnist-cnn"
@@ -73,18 +74,28 @@ def train_classifier(
     channels: int = 32,
     hidden: int = 128,
     device: str = "auto",
+    resume: bool = False,
 ) -> dict[str, Any]:
     """Train the MNIST CNN classifier on `data` (a dataset name or a path to MNIST-layout files) and
     save it to `out_dir` (model.safetensors, config.json, metrics.jsonl); returns the run's meta.
 
     Adam with a one-cycle learning-rate schedule peaking at `lr` (Smith & Topin 2017), cross-entropy,
     random shifts of up to 2 px. `limit` keeps only the first `limit` train and test examples (tests).
+    A checkpoint is written after every epoch; `resume=True` continues the run in `out_dir` from its
+    last finished epoch with the run's own options (the other arguments but `data` are ignored) and
+    ends on the weights an uninterrupted run gives.
     """
+    out_dir = Path(out_dir)
+    saved: dict[str, Any] | None = None
+    if resume:
+        saved, saved_weights = load_checkpoint(out_dir)
+        h, arch_cfg = saved["train"], saved["components"]["classifier"]
+        epochs, batch_size, lr, seed, limit = (h[k] for k in ("epochs", "batch_size", "lr", "seed", "limit"))
+        channels, hidden = arch_cfg["channels"], arch_cfg["hidden"]
     if epochs <= 0 or batch_size <= 0 or lr <= 0:
         raise InputError(f"epochs, batch_size and lr must be > 0, got {epochs}, {batch_size}, {lr}")
     if limit is not None and limit <= 0:
         raise InputError(f"limit must be > 0 or None, got {limit}")
-    out_dir = Path(out_dir)
     d = setup(device)
     if batch_size % d.world:
         raise InputError(f"batch_size {batch_size} is not divisible by {d.world} processes")
@@ -108,7 +119,17 @@ def train_classifier(
     d.sync_parameters(model)
     x_train, y_train = x_train.to(d.device), y_train.to(d.device)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=total_steps, pct_start=0.2)
+    start, spent = 0, 0.0
+    if saved is not None:
+        if saved["data"] != train.spec.to_dict():
+            raise InputError(f"--data is not the data of the run being resumed ({saved['data']})")
+        model.load_state_dict(saved_weights["classifier"])
+        start = load_state(out_dir, {"classifier": opt}, {"train": rng})
+        spent = saved["summary"]["metrics"].get("train_seconds", 0.0)
+    # one-cycle is a function of the step alone: a resumed run rebuilds it at its step
+    sched = torch.optim.lr_scheduler.OneCycleLR(
+        opt, max_lr=lr, total_steps=total_steps, pct_start=0.2, last_epoch=start - 1
+    )
     hyper = {
         "epochs": epochs,
         "batch_size": batch_size,
@@ -121,15 +142,23 @@ def train_classifier(
         "train_examples": len(x_train),
         "test_examples": len(x_test),
     }
+    meta = {
+        "ganflow_version": VERSION,
+        "family": "classifier",
+        "components": {"classifier": config_to_dict(model)},
+        "data": train.spec.to_dict(),
+        "train": hyper,
+        "summary": {"step": start, "metrics": dict(saved["summary"]["metrics"]) if saved else {}},
+    }
     if d.main:
         out_dir.mkdir(parents=True, exist_ok=True)
-        log = JsonlLog(out_dir / "metrics.jsonl")
+        log = JsonlLog(out_dir / "metrics.jsonl", resume_step=start)
 
     # --- the loop -------------------------------------------------------------------------------
-    bar = Progress(total_steps, enabled=progress if d.main else False, desc="classifier ")
-    t0, step, acc = time.perf_counter(), 0, 0.0
+    bar = Progress(total_steps, start, enabled=progress if d.main else False, desc="classifier ")
+    t0, step = time.perf_counter(), start
     model.train()
-    for epoch in range(1, epochs + 1):
+    for epoch in range(start // steps_per_epoch + 1, epochs + 1):
         order = torch.randperm(len(x_train), generator=rng)
         loss_sum = 0.0
         for b in range(steps_per_epoch):
@@ -150,7 +179,7 @@ def train_classifier(
             d.barrier()
             continue
         acc = accuracy(model, x_test.to(d.device), y_test.to(d.device))
-        d.barrier()
+        seconds = spent + time.perf_counter() - t0
         log.write(
             {
                 "step": step,
@@ -158,23 +187,18 @@ def train_classifier(
                 "kind": "eval",
                 "train_loss": loss_sum / steps_per_epoch,
                 "test_accuracy": acc,
-                "time_s": time.perf_counter() - t0,
+                "time_s": seconds,
             }
         )
+        # checkpoint: the state first, then the weights (see training/state.py)
+        meta["summary"] = {"step": step, "metrics": {"test_accuracy": acc, "train_seconds": seconds}}
+        save_state(out_dir, step, {"classifier": opt}, {"train": rng})
+        model.eval()
+        save_checkpoint(out_dir, {"classifier": model}, meta)
+        model.train()
+        d.barrier()
     bar.update(total_steps, force=True)
     bar.close()
-    seconds = time.perf_counter() - t0
-
     model.eval()
-    meta = {
-        "ganflow_version": VERSION,
-        "family": "classifier",
-        "components": {"classifier": config_to_dict(model)},
-        "data": train.spec.to_dict(),
-        "train": hyper,
-        "summary": {"step": total_steps, "metrics": {"test_accuracy": acc, "train_seconds": seconds}},
-    }
-    if d.main:
-        save_checkpoint(out_dir, {"classifier": model}, meta)
     d.barrier()
     return meta

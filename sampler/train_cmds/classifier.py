@@ -6,8 +6,7 @@ from pathlib import Path
 
 import typer
 
-from ganflow.sampler.errors import InputError
-from ganflow.sampler.train_cmds.common import is_rank0, need_torch, train_app
+from ganflow.sampler.train_cmds.common import check_out, is_rank0, need_torch, train_app
 
 
 @train_app.command(
@@ -25,19 +24,22 @@ def train_classifier_cmd(
     batch_size: int = typer.Option(128),
     lr: float = typer.Option(1e-3),
     seed: int = typer.Option(0),
+    resume: bool = typer.Option(
+        False, help="continue the run in --out from its last finished epoch (with its own options)"
+    ),
     progress: bool = typer.Option(None, help="progress bar [default: when a terminal]"),
     device: str = typer.Option("auto", help="auto (CUDA if torch sees a GPU), cuda or cpu"),
 ) -> None:
     """Train the MNIST CNN classifier (the metrics' feature network) and export it to ONNX.
 
-    Data parallel under torchrun like `train gan` (BatchNorm and dropout then act per process)."""
+    Data parallel under torchrun like `train gan` (BatchNorm and dropout then act per process).
+    A checkpoint is written after every epoch, so a killed run loses at most one epoch."""
     need_torch("train")
     from ganflow.export.classifier import export_classifier
     from ganflow.training.classifier import train_classifier
 
-    if (out / "config.json").exists():
-        raise InputError(f"{out} already holds a run: choose another --out")
-    meta = train_classifier(out, data, epochs, batch_size, lr, seed, progress, device=device)
+    check_out(out, resume)
+    meta = train_classifier(out, data, epochs, batch_size, lr, seed, progress, device=device, resume=resume)
     if not is_rank0():
         return
     info = export_classifier(out, onnx or out / "model.onnx")

@@ -118,3 +118,47 @@ def test_tiny_train_and_export(tmp_path):
     assert info["sha256"] == sha256_file(out)
     assert info["architecture"]["hidden"] == 16
     assert sorted(p.name for p in out.parent.iterdir()) == ["cnn.json", "cnn.onnx"]  # no temp files left
+
+
+def test_resume_after_an_interrupted_epoch(tmp_path, monkeypatch):
+    """Killed during epoch 2 of 3 (after epoch 1's checkpoint), resumed: the same weights and log as
+    a run that was never interrupted (one-cycle schedule, Adam, shuffles, shifts and dropout)."""
+    if not MNIST.is_file():
+        pytest.skip(f"{MNIST} is absent")
+    from safetensors.numpy import load_file
+
+    import ganflow.training.classifier as tc
+
+    kw = dict(epochs=3, batch_size=64, limit=256, channels=4, hidden=16, progress=False, device="cpu")
+    ref, run = tmp_path / "ref", tmp_path / "run"
+    train_classifier(ref, str(MNIST), **kw)
+    real, calls = tc.accuracy, []
+
+    def dies_in_epoch_2(*a, **k):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(*a, **k)
+
+    monkeypatch.setattr(tc, "accuracy", dies_in_epoch_2)
+    with pytest.raises(KeyboardInterrupt):
+        train_classifier(run, str(MNIST), **kw)
+    monkeypatch.setattr(tc, "accuracy", real)
+    assert json.loads((run / "config.json").read_text())["summary"]["step"] == 256 // 64
+    meta = train_classifier(run, str(MNIST), epochs=99, lr=5.0, resume=True, progress=False, device="cpu")
+    assert meta["summary"]["step"] == 3 * 256 // 64 and meta["train"]["epochs"] == 3  # the run's options
+    a, b = load_file(ref / "model.safetensors"), load_file(run / "model.safetensors")
+    assert a.keys() == b.keys()
+    for k in a:
+        np.testing.assert_array_equal(a[k], b[k], err_msg=k)
+    epochs = [json.loads(line)["epoch"] for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert epochs == [1, 2, 3]
+    # and from the command line: a finished run resumes to nothing new and exports again
+    from tests.conftest import ganflow
+
+    proc = ganflow(
+        "train", "classifier", "--data", str(MNIST), "--out", str(run), "--resume", "--device", "cpu"
+    )
+    assert "test accuracy" in proc.stdout and (run / "model.onnx").is_file()
+    again = ganflow("train", "classifier", "--data", str(MNIST), "--out", str(run), check=False)
+    assert again.returncode == 2 and "already holds a run" in again.stderr
