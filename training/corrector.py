@@ -103,6 +103,9 @@ def train_corrector(
         base_info = {"path": str(base), "summary": base_meta.get("summary", {})}
     if "generator" not in mods or "critic" not in mods:
         raise ValueError(f"{base} has no generator and critic to correct")
+    if config.batch_size % dist.world:
+        raise ValueError(f"batch_size {config.batch_size} is not divisible by {dist.world} processes")
+    local = config.batch_size // dist.world
     G, D = mods["generator"], mods["critic"]
     for m in (G, D):
         m.eval().requires_grad_(False).to(dist.device)
@@ -116,11 +119,13 @@ def train_corrector(
         C.load_state_dict(states["corrector"])
         start = load_state(run_dir, {"corrector": opt}, {"train": rng})
         stats = meta["summary"].get("corrector", {})
+    dist.sync_parameters(C)
     draw = BatchRNG(rng, dist)
     x_train = torch.from_numpy(data.x).to(dist.device)
     d_latent = G.config.latent_dim
-    run_dir.mkdir(parents=True, exist_ok=True)
-    log = JsonlLog(run_dir / "metrics.jsonl", resume_step=start)
+    if dist.main:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        log = JsonlLog(run_dir / "metrics.jsonl", resume_step=start)
     modules = {**mods, "corrector": C}
     meta = {
         **{k: v for k, v in base_meta.items() if k not in ("components", "summary", "corrector", "base")},
@@ -133,18 +138,23 @@ def train_corrector(
     t0 = time.perf_counter()
     C.train()
     for step in range(start, config.steps):
-        real = x_train[draw.randint(len(x_train), config.batch_size)]
+        real = x_train[draw.randint(len(x_train), local)]
         with torch.no_grad():
-            fake = G(draw.randn(config.batch_size, d_latent))
+            fake = G(draw.randn(local, d_latent))
             base_real, base_fake = D(real).reshape(-1), D(fake).reshape(-1)
         d_real = base_real + C(real).reshape(-1)
         d_fake = base_fake + C(fake).reshape(-1)
         loss = corrector_loss(d_real, d_fake)
         opt.zero_grad(set_to_none=True)
         loss.backward()
+        dist.average_gradients(C)
         opt.step()
         done = step + 1
         final = done == config.steps
+        if not dist.main:  # rank 0 logs and checkpoints; the others wait for it
+            if done % config.ckpt_every == 0 or final:
+                dist.barrier()
+            continue
         if done % config.log_every == 0 or final:
             acc = 0.5 * ((d_real > 0).float().mean() + (d_fake < 0).float().mean())
             stats = {
@@ -165,5 +175,6 @@ def train_corrector(
             for m in modules.values():
                 m.to(dist.device)
             C.train()
+            dist.barrier()
     C.eval()
     return meta

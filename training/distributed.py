@@ -48,6 +48,20 @@ class Dist:
             g.copy_(flat[offset : offset + g.numel()].view_as(g))
             offset += g.numel()
 
+    def all_gather(self, t: torch.Tensor) -> torch.Tensor:
+        """Every rank's t [n, ...] concatenated in rank order [world * n, ...]: the global batch
+        that BatchRNG sliced (one process: t itself)."""
+        if self.world == 1:
+            return t
+        parts = [torch.empty_like(t) for _ in range(self.world)]
+        dist.all_gather(parts, t.contiguous())
+        return torch.cat(parts)
+
+    def mine(self, full: torch.Tensor) -> torch.Tensor:
+        """This rank's slice of a global batch [world * n, ...] -> [n, ...]."""
+        n = full.shape[0] // self.world
+        return full[self.rank * n : (self.rank + 1) * n]
+
     def barrier(self) -> None:
         if self.world > 1:
             dist.barrier()
@@ -81,8 +95,7 @@ class BatchRNG:
         self.gen, self.d = gen, d
 
     def _mine(self, full: torch.Tensor) -> torch.Tensor:
-        n = full.shape[0] // self.d.world
-        return full[self.d.rank * n : (self.d.rank + 1) * n].to(self.d.device)
+        return self.d.mine(full).to(self.d.device)
 
     def randn(self, n: int, *shape: int) -> torch.Tensor:
         """[n, *shape] standard normal: this rank's slice of an [n * world, *shape] draw."""

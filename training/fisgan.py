@@ -4,7 +4,6 @@ every t steps to the generator's importance density; `train_fisgan` is `train_ga
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ from ganflow.models import build_component, load_checkpoint
 from ganflow.models.flows.base import std_normal_log_prob
 from ganflow.training.config import TrainConfig
 from ganflow.training.data import Dataset
-from ganflow.training.distributed import BatchRNG
+from ganflow.training.distributed import BatchRNG, Dist
 from ganflow.training.gan import train_gan
 from ganflow.training.importance import NORMS, augment, jacobian_norms
 
@@ -117,8 +116,10 @@ class FlowPrior:
             log_q = self.log_density(z) if self.cfg.weighting == "unbiased" else log_q
         if self.cfg.weighting == "none":
             return z, None
-        w = n * torch.softmax(std_normal_log_prob(z) - log_q, dim=0)
-        return z, w
+        # self-normalised over the global batch (under torchrun each rank holds a slice of it)
+        d = draw.d
+        log_ratio = d.all_gather(std_normal_log_prob(z) - log_q)
+        return z, d.mine(len(log_ratio) * torch.softmax(log_ratio, dim=0))
 
     @torch.no_grad()
     def eval_latents(self, h: torch.Tensor) -> torch.Tensor:
@@ -131,11 +132,21 @@ class FlowPrior:
     def _device(self) -> torch.device:
         return next(self.flow.parameters()).device
 
-    def update(self, step: int, G: nn.Module, z: torch.Tensor) -> None:
+    def update(self, step: int, G: nn.Module, z: torch.Tensor, dist: Dist | None = None) -> None:
         """Algorithm 1 lines 8-11 after step `step` (0-based) drew z [n, d]: on every t-th step,
-        Jacobian norms at z, augmentation, E epochs of maximum likelihood on the flow."""
+        Jacobian norms at z, augmentation, E epochs of maximum likelihood on the flow.
+
+        Under torchrun z is this rank's slice: every rank refits on the gathered global batch with
+        the same RNG stream (the refit is small), then takes rank 0's flow so that the ranks'
+        flows cannot drift apart (e.g. through per-rank BatchNorm statistics in G)."""
         if step % self.cfg.refit_every:
             return
+        dist = dist or Dist()
+        z = dist.all_gather(z)
+        self._refit(G, z)
+        dist.sync_parameters(self.flow)
+
+    def _refit(self, G: nn.Module, z: torch.Tensor) -> None:
         cfg = self.cfg
         g = jacobian_norms(G, z, cfg.norm, self.rng, cfg.probes)
         if cfg.anchor:  # importance relative to p, not to the proposal the z came from
@@ -175,8 +186,6 @@ def train_fisgan(
     device: str = "auto",
 ) -> dict[str, Any]:
     """Train (or resume) FIS-GAN: `components` needs "generator", "critic" and "flow"."""
-    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
-        raise ValueError("fisgan trains on one process (the flow refit is not data parallel)")
     if resume:
         meta, _ = load_checkpoint(run_dir)
         comps, fis, seed = meta["components"], FISConfig.from_dict(meta["fisgan"]), meta["train"]["seed"]

@@ -132,11 +132,11 @@ def train_flowgan(
     progress: bool | None = None,
     device: str = "auto",
 ) -> dict[str, Any]:
-    """Train (or resume) a Flow-GAN in `run_dir`; returns the run's meta. Single process."""
+    """Train (or resume) a Flow-GAN in `run_dir`; returns the run's meta. Data parallel under
+    torchrun like `train_gan`: each rank draws its slice of the global batch, gradients are
+    averaged, rank 0 evaluates and checkpoints."""
     run_dir = Path(run_dir)
     d = setup(device)
-    if d.world > 1:
-        raise ValueError("train flowgan runs in one process: drop torchrun")
     if resume:
         meta, states = load_checkpoint(run_dir)
         components = meta["components"]
@@ -147,6 +147,9 @@ def train_flowgan(
     w_adv, w_nll = config.weights
     if w_adv == 0:  # MLE trains no critic: the run (and its bundle) holds the generator only
         components = {"generator": components["generator"]}
+    if config.batch_size % d.world:
+        raise ValueError(f"batch_size {config.batch_size} is not divisible by {d.world} processes")
+    local = config.batch_size // d.world
     if len(data.x) <= config.val_size:
         raise ValueError(f"the data has {len(data.x)} examples: not enough for val_size {config.val_size}")
 
@@ -181,8 +184,10 @@ def train_flowgan(
             module.load_state_dict(states[name])
         start = load_state(run_dir, opts, {"train": rng})
         best = meta["summary"].get("best", best)
-    (run_dir / "samples").mkdir(parents=True, exist_ok=True)
-    log = JsonlLog(run_dir / "metrics.jsonl", resume_step=start)
+    d.sync_parameters(*modules.values())
+    if d.main:
+        (run_dir / "samples").mkdir(parents=True, exist_ok=True)
+        log = JsonlLog(run_dir / "metrics.jsonl", resume_step=start)
     meta = {
         "ganflow_version": VERSION,
         "family": "flowgan",
@@ -207,7 +212,9 @@ def train_flowgan(
         save_checkpoint(where, modules, meta)
 
     evaluator = TrainingEval(data)
-    bar = Progress(config.steps, start, enabled=progress, desc=f"flowgan-{config.objective} ")
+    bar = Progress(
+        config.steps, start, enabled=progress if d.main else False, desc=f"flowgan-{config.objective} "
+    )
     t0, last = time.perf_counter(), {}
     for module in modules.values():
         module.train()
@@ -215,35 +222,41 @@ def train_flowgan(
         stats: dict[str, float] = {}
         if w_adv > 0:  # WGAN-GP critic steps (Gulrajani et al. 2017, Algorithm 1)
             for _ in range(config.n_critic):
-                real = real_batch(x_train[draw.randint(len(x_train), config.batch_size)])
+                real = real_batch(x_train[draw.randint(len(x_train), local)])
                 with torch.no_grad():
-                    fake = G(draw.randn(config.batch_size, dim))
+                    fake = G(draw.randn(local, dim))
                 w_dist = D(real).mean() - D(fake).mean()
                 loss_d = -w_dist + config.gp_weight * gradient_penalty(D, real, fake, draw)
                 opt_d.zero_grad(set_to_none=True)
                 loss_d.backward()
+                d.average_gradients(D)
                 opt_d.step()
             stats.update(loss_d=loss_d.item(), wasserstein=w_dist.item())
 
         loss_g = torch.zeros((), device=d.device)
         if w_adv > 0:
-            adv = -D(G(draw.randn(config.batch_size, dim))).mean()
+            adv = -D(G(draw.randn(local, dim))).mean()
             loss_g = loss_g + w_adv * adv
             stats["adv"] = adv.item()
         if w_nll > 0:
-            nll = nll_nats(G, real_batch(x_train[draw.randint(len(x_train), config.batch_size)])).mean()
+            nll = nll_nats(G, real_batch(x_train[draw.randint(len(x_train), local)])).mean()
             loss_g = loss_g + w_nll * nll
             stats["nll_nats"] = nll.item()
         opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
+        d.average_gradients(G)
         opt_g.step()
         stats["loss_g"] = loss_g.item()
 
         done = step + 1
+        final = done == config.steps
+        if not d.main:  # rank 0 logs, evaluates and checkpoints; the others wait for it
+            if done % config.ckpt_every == 0 or final:
+                d.barrier()
+            continue
         bar.update(done, stats)
         if done % config.log_every == 0:
             log.write({"step": done, "kind": "train", "time_s": time.perf_counter() - t0, **stats})
-        final = done == config.steps
         evaluate, figure = done % config.eval_every == 0 or final, done % config.sample_every == 0 or final
         x_eval = _generate(G, z_eval) if evaluate or figure else None
         if evaluate:
@@ -261,6 +274,7 @@ def train_flowgan(
             atomic_write_bytes(run_dir / "samples" / f"step_{done:06d}.png", sample_figure(data.spec, x_eval))
         if done % config.ckpt_every == 0 or final:
             checkpoint(run_dir, done, last, state=True)
+            d.barrier()
     bar.update(config.steps, force=True)
     bar.close()
     return meta

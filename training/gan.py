@@ -184,7 +184,7 @@ def train_gan(
         d.average_gradients(G)
         opt_g.step()
         if hasattr(prior, "update"):  # FIS-GAN: refit the flow every t steps (Algorithm 1, l. 8-11)
-            prior.update(step, G, z)
+            prior.update(step, G, z, d)
 
         done = step + 1
         if not d.main:  # rank 0 logs, evaluates and checkpoints; the others wait for it

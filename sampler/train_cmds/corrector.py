@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from ganflow.sampler.errors import InputError
-from ganflow.sampler.train_cmds.common import check_out, need_torch, train_app
+from ganflow.sampler.train_cmds.common import check_out, is_rank0, need_torch, train_app
 
 
 @train_app.command(
@@ -52,6 +52,8 @@ def train_corrector_cmd(
         result = train_corrector(out, ds, base, cfg, device=device, resume=resume)
     except (ValueError, CheckpointError) as e:
         raise InputError(str(e)) from None
+    if not is_rank0():
+        return
     s = result["summary"]["corrector"]
     typer.echo(
         f"trained corrector for {cfg.steps} steps in {out}: logistic loss {s['loss']:.4g} "

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from ganflow.sampler.errors import InputError
-from ganflow.sampler.train_cmds.common import check_out, need_torch, summary_line, train_app
+from ganflow.sampler.train_cmds.common import check_out, is_rank0, need_torch, summary_line, train_app
 
 
 @train_app.command(
@@ -92,6 +92,8 @@ def train_flowgan_cmd(
             result = train_flowgan(out, ds, comps, cfg, progress=progress, device=device)
     except (ValueError, CheckpointError) as e:
         raise InputError(str(e)) from None
+    if not is_rank0():
+        return
     best = result["summary"]["best"]
     typer.echo(
         f"trained flowgan-{result['flowgan']['objective']} to step {result['summary']['step']} in {out}  "

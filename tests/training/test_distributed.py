@@ -116,3 +116,52 @@ def test_classifier_under_torchrun(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     meta = json.loads((tmp_path / "c" / "config.json").read_text())
     assert meta["summary"]["step"] == 8 and 0 <= meta["summary"]["metrics"]["test_accuracy"] <= 1
+
+
+def _same_weights(one, two, rtol=1e-4, atol=1e-5) -> None:
+    _, a = load_checkpoint(one)
+    _, b = load_checkpoint(two)
+    assert a.keys() == b.keys()
+    for comp in a:
+        for k in a[comp]:
+            torch.testing.assert_close(b[comp][k], a[comp][k], rtol=rtol, atol=atol, msg=f"{comp}.{k}")
+
+
+TINY = ["--data", "gaussians25", "--batch-size", "64", "--steps", "12", "--log-every", "4"]
+TINY += ["--eval-every", "12", "--sample-every", "12", "--ckpt-every", "6", "--device", "cpu"]
+FISGAN = ["--arch", "mlp", "--width", "32", "--refit-every", "3", "--refit-epochs", "2", "--n-aug", "128"]
+FISGAN += ["--flow-batch", "64", "--flow-layers", "2", "--flow-hidden", "16", "--norm", "hutchinson"]
+FLOWGAN = ["--arch", "realnvp-mlp", "--hidden", "8", "--couplings", "2", "--critic-width", "8"]
+FLOWGAN += ["--val-size", "256", "--val-n", "128", "--eval-samples", "256"]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["fisgan", *FISGAN, "--weighting", "unbiased", "--mixture", "0.2"],  # global self-normalisation
+        ["flowgan", *FLOWGAN, "--objective", "hybrid", "--n-critic", "2"],
+    ],
+    ids=["fisgan", "flowgan"],
+)
+def test_every_trainer_two_processes_equal_one(tmp_path, command):
+    """FIS-GAN (flow refit on the gathered global batch) and Flow-GAN (likelihood and WGAN-GP
+    terms) under torchrun with 2 gloo processes end on the weights of one process."""
+    one, two = tmp_path / "one", tmp_path / "two"
+    ganflow("train", *command, *TINY, "--out", str(one))
+    proc = torchrun("train", *command, *TINY, "--out", str(two))
+    assert proc.stdout.count("to step 12") == 1  # rank 0 reports
+    _same_weights(one, two)
+    steps = [json.loads(line)["step"] for line in (two / "metrics.jsonl").read_text().splitlines()]
+    assert steps == [json.loads(line)["step"] for line in (one / "metrics.jsonl").read_text().splitlines()]
+
+
+def test_post_hoc_trainers_two_processes_equal_one(tiny_run, tmp_path):
+    """Reweighting and the DGflow corrector over a frozen GAN, 2 gloo processes = 1 process."""
+    rw = ["reweight", "--base", str(tiny_run), "--steps", "8", "--n-critic", "2", "--hidden", "16"]
+    rw += ["--eval-every", "8", "--ckpt-every", "4", "--device", "cpu", "--no-progress"]
+    corr = ["corrector", "--base", str(tiny_run), "--steps", "20", "--ckpt-every", "10", "--device", "cpu"]
+    for name, args in (("rw", rw), ("corr", corr)):
+        one, two = tmp_path / f"{name}1", tmp_path / f"{name}2"
+        ganflow("train", *args, "--out", str(one))
+        torchrun("train", *args, "--out", str(two))
+        _same_weights(one, two)

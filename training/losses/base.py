@@ -42,8 +42,10 @@ class GANLoss:
 
 
 def wmean(v: torch.Tensor, weights: torch.Tensor | None) -> torch.Tensor:
-    """Mean of v [N] (or [N, 1]) under optional per-example weights [N] (self-normalised)."""
+    """Weighted mean of v [N] (or [N, 1]): mean(v * weights), the weights [N] already normalised
+    to mean 1 over the *global* batch (FlowPrior.sample does that). Not renormalised here, so that
+    under torchrun the average of the ranks' values is the one-process value."""
     v = v.reshape(-1)
     if weights is None:
         return v.mean()
-    return (v * weights).sum() / weights.sum()
+    return (v * weights).mean()
