@@ -9,7 +9,7 @@ import numpy as np
 
 from ganflow.sampler.errors import InputError, NumericsError
 from ganflow.sampler.runtime import CUDA
-from ganflow.sampler.stages.base import BLOCK, REFINERS, Context
+from ganflow.sampler.stages.base import BLOCK, REFINERS, BlockCache, Context, span
 
 STREAM = 4  # the Langevin noise: a stream of its own (gaussian 0, latent-rs 1, flow 3)
 # used only when a bundle's manifest lacks defaults["dgflow"] (the authors' values, REFERENCES.md)
@@ -61,17 +61,17 @@ class DGflow:
             "dgflow_f": self.f,
             "dgflow_seconds": 0.0,
         }
+        self.cache = BlockCache(max_entries=2 * self.steps + 2)  # (block, step) -> noise
+
+    def _noise_block(self, b: int, k: int) -> np.ndarray:
+        return self.cache.get(
+            (b, k),
+            lambda: self.ctx.block_rng(STREAM, b, k).standard_normal((BLOCK, self.d), dtype=np.float32),
+        )
 
     def noise(self, lo: int, hi: int, k: int) -> np.ndarray:
         """xi [hi - lo, d] for step k of samples lo..hi-1."""
-        first, last = lo // BLOCK, (hi - 1) // BLOCK
-        xi = np.concatenate(
-            [
-                self.ctx.block_rng(STREAM, b, k).standard_normal((BLOCK, self.d), dtype=np.float32)
-                for b in range(first, last + 1)
-            ]
-        )
-        return xi[lo - first * BLOCK : hi - first * BLOCK]
+        return span(lo, hi, lambda b: self._noise_block(b, k))
 
     def _check(self, z: np.ndarray, k: int) -> None:
         if not np.isfinite(z).all():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ganflow.sampler.errors import NumericsError
-from ganflow.sampler.stages.base import BLOCK, PROPOSALS, Context
+from ganflow.sampler.stages.base import BLOCK, PROPOSALS, BlockCache, Context, span
 
 STREAM = 3  # the base draws h: a stream of their own (gaussian 0, latent-rs 1)
 
@@ -24,16 +24,15 @@ class FlowProposal:
         self.input = comp.inputs[0]["name"]
         self.d = int(comp.inputs[0]["shape"][1])
         self.stats: dict[str, float] = {}
+        self.cache = BlockCache()
+
+    def _block(self, b: int) -> np.ndarray:
+        return self.cache.get(
+            b, lambda: self.ctx.block_rng(STREAM, b).standard_normal((BLOCK, self.d), dtype=np.float32)
+        )
 
     def _base(self, start: int, stop: int) -> np.ndarray:
-        first, last = start // BLOCK, (stop - 1) // BLOCK
-        h = np.concatenate(
-            [
-                self.ctx.block_rng(STREAM, b).standard_normal((BLOCK, self.d), dtype=np.float32)
-                for b in range(first, last + 1)
-            ]
-        )
-        return h[start - first * BLOCK : stop - first * BLOCK]
+        return span(start, stop, self._block)
 
     def __call__(self, start: int, stop: int) -> np.ndarray:
         """z [stop - start, d] float32."""

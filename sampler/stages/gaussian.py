@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ganflow.sampler.errors import InputError
-from ganflow.sampler.stages.base import BLOCK, PROPOSALS, Context
+from ganflow.sampler.stages.base import BLOCK, PROPOSALS, BlockCache, Context, span
 
 STREAM = 0
 
@@ -21,11 +21,12 @@ class GaussianProposal:
         if t is not None and not (np.isfinite(t) and t > 0):
             raise InputError(f"--truncation must be a positive number, got {t}")
         self.truncation = t
-        self._cached: tuple[int, np.ndarray] | None = None  # small batches reuse the last block
+        self.cache = BlockCache()  # small batches and latent-rs rounds reuse blocks
 
     def _block(self, b: int) -> np.ndarray:
-        if self._cached is not None and self._cached[0] == b:
-            return self._cached[1]
+        return self.cache.get(b, lambda: self._draw(b))
+
+    def _draw(self, b: int) -> np.ndarray:
         rng = self.ctx.block_rng(STREAM, b)
         z = rng.standard_normal((BLOCK, self.d), dtype=np.float32)
         if self.truncation is not None:
@@ -33,13 +34,8 @@ class GaussianProposal:
             while bad.any():  # truncated normal by elementwise rejection
                 z[bad] = rng.standard_normal(int(bad.sum()), dtype=np.float32)
                 bad = np.abs(z) > self.truncation
-        self._cached = (b, z)
         return z
 
     def __call__(self, start: int, stop: int) -> np.ndarray:
         """z [stop - start, d] float32."""
-        first, last = start // BLOCK, (stop - 1) // BLOCK
-        if first == last:  # a copy: later stages may write into their input
-            return self._block(first)[start - first * BLOCK : stop - first * BLOCK].copy()
-        z = np.concatenate([self._block(b) for b in range(first, last + 1)])
-        return z[start - first * BLOCK : stop - first * BLOCK]
+        return span(start, stop, self._block)

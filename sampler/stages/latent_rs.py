@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ganflow.sampler.errors import InputError, NumericsError
-from ganflow.sampler.stages.base import BLOCK, SELECTORS, Context
+from ganflow.sampler.stages.base import BLOCK, SELECTORS, BlockCache, Context, span
 
 STREAM = 1  # the acceptance uniforms' random stream
 STRIDE = 1 << 40  # round r of sample i uses proposal index i + r * STRIDE
@@ -31,6 +31,7 @@ class LatentRS:
         if not (np.isfinite(self.m) and self.m > 0) or int(self.max_rounds) < 1:
             raise InputError(f"latent-rs needs m > 0 and max rounds >= 1, got {self.m}, {self.max_rounds}")
         self.stats = {"latent_rs_m": float(self.m), "proposals": 0, "accepted": 0}
+        self.cache = BlockCache(max_entries=128)  # (block, round) -> uniforms [BLOCK]
 
     def weights(self, z: np.ndarray) -> np.ndarray:
         (w,) = self.session.run(None, {self.input: np.ascontiguousarray(z, dtype=np.float32)})
@@ -39,9 +40,10 @@ class LatentRS:
         return w.reshape(-1)
 
     def _uniforms(self, lo: int, hi: int, r: int) -> np.ndarray:
-        first, last = lo // BLOCK, (hi - 1) // BLOCK
-        u = np.concatenate([self.ctx.block_rng(STREAM, b, r).random(BLOCK) for b in range(first, last + 1)])
-        return u[lo - first * BLOCK : hi - first * BLOCK]
+        def block(b: int) -> np.ndarray:
+            return self.cache.get((b, r), lambda: self.ctx.block_rng(STREAM, b, r).random(BLOCK))
+
+        return span(lo, hi, block)
 
     def __call__(self, z: np.ndarray, lo: int, hi: int) -> np.ndarray:
         """z [hi - lo, d]: round-0 proposals for samples lo..hi-1 -> the accepted latents."""
