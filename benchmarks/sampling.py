@@ -95,21 +95,28 @@ def _sync(dev: str) -> None:
         torch.cuda.synchronize()
 
 
-def time_batches(run: Callable[[], object], dev: str, warmup: int, reps: int) -> list[float]:
-    for _ in range(warmup):
-        run()
+def time_batches(
+    systems: dict[str, Callable[[], object]], dev: str, warmup: int, reps: int
+) -> dict[str, list]:
+    """Seconds per batch for each system, the systems' repetitions interleaved (A B C A B C ...)
+    so that load from other processes on a shared machine hits all of them alike."""
+    for run in systems.values():
+        for _ in range(warmup):
+            run()
     _sync(dev)
-    out = []
+    out: dict[str, list[float]] = {name: [] for name in systems}
     for _ in range(reps):
-        t = time.perf_counter()
-        run()
-        _sync(dev)
-        out.append(time.perf_counter() - t)
+        for name, run in systems.items():
+            t = time.perf_counter()
+            run()
+            _sync(dev)
+            out[name].append(time.perf_counter() - t)
     return out
 
 
-def ort_runner(bundle, device: str, method: str, batch: int) -> Callable[[], object]:
-    pipe = Pipeline(bundle, Runtime(device), method=method, options={f"dg_{k}": v for k, v in DG.items()})
+def ort_runner(bundle, device: str, method: str, batch: int, threads: int | None) -> Callable[[], object]:
+    runtime = Runtime(device, threads=threads)
+    pipe = Pipeline(bundle, runtime, method=method, options={f"dg_{k}": v for k, v in DG.items()})
     state = {"lo": 0}
 
     def run():
@@ -136,9 +143,9 @@ def measured_peaks(dev: str) -> dict[str, float]:
     """Dense fp32 matmul FLOP/s and device-memory copy bandwidth, measured here."""
     n = 4096 if dev == "cuda" else 1024
     a, b = torch.randn(n, n, device=dev), torch.randn(n, n, device=dev)
-    t = statistics.median(time_batches(lambda: a @ b, dev, 2, 5))
+    t = statistics.median(time_batches({"mm": lambda: a @ b}, dev, 2, 5)["mm"])
     big = torch.empty(64 * 2**20, device=dev)  # 256 MiB
-    c = statistics.median(time_batches(lambda: big.clone(), dev, 2, 5))
+    c = statistics.median(time_batches({"copy": lambda: big.clone()}, dev, 2, 5)["copy"])
     return {"matmul_flops_per_s": 2 * n**3 / t, "copy_bytes_per_s": 2 * big.numel() * 4 / c}
 
 
@@ -182,7 +189,10 @@ def main() -> None:
     ap.add_argument("--reps", type=int, default=10)
     ap.add_argument("--no-compile", action="store_true", help="skip torch.compile")
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--threads", type=int, help="CPU threads for both torch and onnxruntime [their defaults]")
     args = ap.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
 
     bundle = load_bundle(args.bundle)
     meta, modules = load_modules(Path(args.bundle) / "model.safetensors")
@@ -228,7 +238,7 @@ def main() -> None:
                 systems: dict[str, Callable[[], object]] = {}
                 systems[f"torch-{dev}"] = torch_runner(fns[method], dev, batch)
                 if dev == "cpu" or has_ort_cuda:
-                    systems[f"ort-{dev}"] = ort_runner(bundle, dev, method, batch)
+                    systems[f"ort-{dev}"] = ort_runner(bundle, dev, method, batch, args.threads)
                 if not args.no_compile and dev == "cuda":
                     mode = "reduce-overhead" if batch <= 64 else "max-autotune"
                     key = (method, mode)
@@ -236,8 +246,7 @@ def main() -> None:
                         compiled[key] = torch.compile(fns[method], mode=mode, dynamic=False)
                     systems["torch-compile"] = torch_runner(compiled[key], dev, batch)
                 row = {"device": dev, "method": method, "batch": batch}
-                for system, run in systems.items():
-                    times = time_batches(run, dev, args.warmup, reps)
+                for system, times in time_batches(systems, dev, args.warmup, reps).items():
                     med = statistics.median(times)
                     row[system] = {"latency_s": med, "samples_per_s": batch / med, "reps": reps}
                 if batch >= 1024:
