@@ -14,7 +14,9 @@ thread), the noise of step k for sample i drawn exactly as the sampler's dgflow 
 --dg-steps K`. Metrics at steps 0 (the base GAN), 5, ..., 25 with the sampler's metrics:
 FID + precision/recall (k = 3) against 10k MNIST test images, in the ganflow classifier's
 features; on 2-D data FID of the points, and for 25 Gaussians the high-quality rate and modes.
-`python benchmarks/dgflow_experiment.py --table RESULTS.json` prints the markdown tables.
+`python benchmarks/dgflow_experiment.py --table RESULTS.json` prints the markdown tables;
+`--train-seed-table A.json B.json ...` groups runs named NAME-s0, NAME-s1, ... (training seeds)
+and prints mean +- std over the training seeds per step and each seed's FID change.
 --f js|logd exports a second refine graph with that f (the graph's f is fixed at export).
 """
 
@@ -124,9 +126,57 @@ def table(results: dict) -> str:
     return "\n".join(lines)
 
 
+def metric_key(row: dict, prefix: str) -> str:
+    """The row's metric named prefix... (names carry n and the split, e.g. fid2k_mnist-test)."""
+    (key,) = [k for k in row if k.startswith(prefix)]
+    return key
+
+
+def train_seed_table(files: list[str], metrics=("fid", "precision", "recall")) -> str:
+    """Markdown: runs named NAME-sK (K = training seed) grouped by NAME, one sampling seed each;
+    per step the mean +- std (ddof 1) over the training seeds, then each seed's FID change."""
+    groups: dict[str, dict[str, list]] = {}
+    for f in files:
+        for key, e in json.loads(Path(f).read_text()).items():
+            if key.startswith("_"):
+                continue
+            name, _, setting = key.partition("|")
+            base, _, tseed = name.rpartition("-s")
+            if not tseed.isdigit():
+                continue
+            for sseed, s in e["seeds"].items():
+                group = f"{base}|{setting}|n={e['n']}|sampling seed {sseed}"
+                groups.setdefault(group, {})[tseed] = s["curve"]
+    lines = []
+    for group, by_seed in groups.items():
+        seeds = sorted(by_seed, key=int)
+        curves = [by_seed[t] for t in seeds]
+        lines += [f"\n{group}, training seeds {', '.join(seeds)}\n"]
+        lines += ["| step | " + " | ".join(metrics) + " |", "| --- " * (len(metrics) + 1) + "|"]
+        for i, row in enumerate(curves[0]):
+            cells = []
+            for m in metrics:
+                v = np.array([c[i][metric_key(c[i], m)] for c in curves], dtype=float)
+                cells.append(f"{v.mean():.4g} +- {v.std(ddof=1):.3g}" if len(v) > 1 else f"{v[0]:.4g}")
+            lines.append(f"| {row['step']} | " + " | ".join(cells) + " |")
+        lines += ["", "| training seed | FID step 0 | FID last step | relative change | target (<= -10%) |"]
+        lines.append("| --- | --- | --- | --- | --- |")
+        for t, c in zip(seeds, curves, strict=True):
+            a, b = c[0][metric_key(c[0], "fid")], c[-1][metric_key(c[-1], "fid")]
+            met = "met" if b <= 0.9 * a else "not met"
+            lines.append(f"| {t} | {a:.1f} | {b:.1f} (step {c[-1]['step']}) | {b / a - 1:+.1%} | {met} |")
+        rel = np.array([c[-1][metric_key(c[-1], "fid")] / c[0][metric_key(c[0], "fid")] - 1 for c in curves])
+        if len(rel) > 1:
+            lines.append(f"| mean +- std | | | {rel.mean():+.1%} +- {rel.std(ddof=1):.1%} | |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     if sys.argv[1:2] == ["--table"]:
         print(table(json.loads(Path(sys.argv[2]).read_text())))
+        return
+    if sys.argv[1:2] == ["--train-seed-table"]:
+        print(train_seed_table(sys.argv[2:]))
         return
     p = argparse.ArgumentParser()
     p.add_argument("--runs", nargs="+", type=Path, required=True)
