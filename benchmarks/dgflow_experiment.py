@@ -100,7 +100,7 @@ def refine_curve(bundle_dir: Path, ev, n: int, seed: int, eta: float, gamma: flo
             (z[i : i + bs],) = stage.session.run(None, feeds)
         stage._check(z, k + 1)
         step_s += time.perf_counter() - t0
-    return rows, xs, step_s / max(record)
+    return rows, xs, step_s / max(max(record), 1)
 
 
 def table(results: dict) -> str:
