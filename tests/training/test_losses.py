@@ -54,8 +54,12 @@ def test_weighted_generator_loss():
     loss = LOSSES.get("wgan-gp")()
     critic = nn.Linear(2, 1)
     fake = torch.randn(5, 2)
-    w = torch.tensor([1.0, 0, 0, 0, 0])
+    w = torch.tensor([5.0, 0, 0, 0, 0])  # weights have mean 1 over the (global) batch
     assert loss.generator_loss(critic, fake, w).item() == pytest.approx(-critic(fake[:1]).item())
+    # not renormalised per batch: under torchrun, ranks' weighted means average to the global one
+    halves = [loss.generator_loss(critic, fake[i : i + 2], w2) for i, w2 in ((0, w[:2]), (2, w[2:4]))]
+    whole = loss.generator_loss(critic, fake[:4], w[:4])
+    assert (sum(halves) / 2).item() == pytest.approx(whole.item())
 
 
 def test_gradient_penalty_zero_for_unit_slope():
