@@ -3,8 +3,11 @@ DGflow step, sampled with flow -> latent-rs -> dgflow -> decode, torch-free and 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
+import torch
 
 from ganflow.export import export_bundle
 from ganflow.models import load_checkpoint
@@ -30,8 +33,13 @@ def full_bundle(tmp_path_factory):
     rw = ReweightConfig(steps=10, batch_size=32, n_critic=2, hidden=16, log_every=5, eval_every=10,
                         ckpt_every=10, eval_samples=128, seed=1)  # fmt: skip
     train_reweight(root / "rw", ds, root / "fis", rw, device="cpu")
-    _, states = load_checkpoint(root / "rw")
+    meta, states = load_checkpoint(root / "rw")
     assert {"generator", "critic", "flow", "weight"} <= set(states)  # the base's flow is kept
+    # w(z) is trained on the latents the sampler proposes: the flow's, not N(0, I)
+    assert meta["reweight"]["proposal"] == "auto" and meta["reweight_proposal"] == "flow"
+    train_reweight(root / "rw-gauss", ds, root / "fis", replace(rw, proposal="gaussian"), device="cpu")
+    gauss = load_checkpoint(root / "rw-gauss")[1]["weight"]
+    assert any(not torch.equal(gauss[k], states["weight"][k]) for k in gauss)
     export_bundle(root / "rw", root / "bundle", log=lambda *a: None)
     return root / "bundle"
 

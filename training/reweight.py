@@ -26,6 +26,7 @@ from ganflow.training.progress import Progress
 from ganflow.training.state import load_state, save_state
 
 OWN = ("generator", "critic", "weight", "weight_critic")  # what this trainer builds or reweights
+PROPOSALS = ("auto", "gaussian", "flow")
 
 
 @dataclass(frozen=True)
@@ -49,9 +50,14 @@ class ReweightConfig:
     eval_every: int = 500
     ckpt_every: int = 500
     eval_samples: int = 2000
+    # the latents w(z) is trained on: those the sampler will propose. "auto": the base's flow
+    # prior Q(z) when it has one (a FIS-GAN, sampled with --proposal flow), else N(0, I)
+    proposal: str = "auto"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "betas", tuple(float(b) for b in self.betas))
+        if self.proposal not in PROPOSALS:
+            raise ValueError(f"proposal must be one of {', '.join(PROPOSALS)}, got {self.proposal!r}")
         for name in (
             "steps",
             "batch_size",
@@ -161,6 +167,17 @@ def train_reweight(
     local = config.batch_size // d.world
     G.eval().requires_grad_(False)  # frozen (BatchNorm in eval mode)
     latent_dim = G.config.latent_dim
+    proposal = config.proposal
+    if proposal == "auto":
+        proposal = "flow" if "flow" in carried else "gaussian"
+    if proposal == "flow" and "flow" not in carried:
+        raise ValueError("--proposal flow: the base model has no flow prior; use --proposal gaussian")
+    flow = carried["flow"].eval().requires_grad_(False) if proposal == "flow" else None
+
+    @torch.no_grad()
+    def propose(h: torch.Tensor) -> torch.Tensor:
+        """h ~ N(0, I) [n, d] -> the proposal's z [n, d]: h itself, or the flow's F^-1(h)."""
+        return h if flow is None else flow.sample_from(h)[0]
 
     torch.manual_seed(config.seed)
     W = build_component("weight", {"arch": "mlp", "latent_dim": latent_dim, "hidden": config.hidden})
@@ -174,6 +191,7 @@ def train_reweight(
     draw = BatchRNG(rng, d)
     pool = torch.Generator().manual_seed(config.seed + 10_000)  # evaluation pool: its own stream
     z_pool = torch.randn(8 * config.eval_samples, latent_dim, generator=pool)
+    z_pool = torch.cat([propose(c.to(d.device)).cpu() for c in z_pool.split(1024)])
     u_pool = torch.rand(8 * config.eval_samples, generator=pool)
     start = 0
     if resume:
@@ -195,6 +213,7 @@ def train_reweight(
         "data": data.spec.to_dict(),
         "train": base_info["train"],
         "reweight": config.to_dict(),
+        "reweight_proposal": proposal,  # what "auto" resolved to
         "base": base_info,
         "sampling_defaults": {**base_defaults, "latent-rs": {"m": config.m}},
         "summary": {"step": start, "metrics": {}},
@@ -217,7 +236,7 @@ def train_reweight(
     for step in range(start, config.steps):
         for _ in range(config.n_critic):
             real = x_train[draw.randint(len(x_train), local)]
-            z = draw.randn(local, latent_dim)
+            z = propose(draw.randn(local, latent_dim))
             with torch.no_grad():
                 fake = G(z)
                 w = W(z)
@@ -228,7 +247,7 @@ def train_reweight(
             d.average_gradients(Dw)
             opt_d.step()
 
-        z = draw.randn(local, latent_dim)
+        z = propose(draw.randn(local, latent_dim))
         with torch.no_grad():
             d_fake = Dw(G(z)).reshape(-1)
         loss_w, stats = weight_loss(W(z), d_fake, config)

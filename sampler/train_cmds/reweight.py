@@ -29,6 +29,9 @@ def train_reweight_cmd(
     m: float = typer.Option(3.0, help="soft clip of w; LatentRS accepts w.p. min(1, w/m)"),
     hidden: int = typer.Option(256, help="weight network width"),
     normalize_emd: bool = typer.Option(False, help="divide D - Delta by its batch mean (scale-free EMD)"),
+    proposal: str = typer.Option(
+        "auto", help="latents w(z) is trained on: auto (the base's flow prior if it has one), gaussian, flow"
+    ),
     seed: int = typer.Option(0),
     eval_every: int = typer.Option(500),
     ckpt_every: int = typer.Option(500),
@@ -60,6 +63,7 @@ def train_reweight_cmd(
                 m=m,
                 hidden=hidden,
                 normalize_emd=normalize_emd,
+                proposal=proposal,
                 seed=seed,
                 eval_every=eval_every,
                 ckpt_every=ckpt_every,
@@ -71,4 +75,7 @@ def train_reweight_cmd(
     except (ValueError, CheckpointError) as e:
         raise InputError(str(e)) from None
     if is_rank0():
-        typer.echo(f"reweighted to step {result['summary']['step']} in {out}  {summary_line(result)}")
+        typer.echo(
+            f"reweighted to step {result['summary']['step']} in {out} (z from the "
+            f"{result['reweight_proposal']} proposal)  {summary_line(result)}"
+        )

@@ -82,8 +82,15 @@ def test_cli_options_reach_the_config(tiny_run, tmp_path):
         "--steps", "2", "--batch-size", "16", "--n-critic", "1", "--lr-w", "2e-4", "--lr-d", "3e-4",
         "--lambda1", "7", "--lambda2", "2", "--m", "4", "--hidden", "8", "--normalize-emd", "--seed", "5",
         "--eval-every", "1000", "--ckpt-every", "2", "--no-progress", "--device", "cpu",
+        "--proposal", "gaussian",
     )  # fmt: skip
     cfg = json.loads((out / "config.json").read_text())["reweight"]
+    assert cfg["proposal"] == "gaussian"
+    bad = ganflow(
+        "train", "reweight", "--base", str(tiny_run), "--out", str(tmp_path / "x"), "--proposal", "flow",
+        "--steps", "2", "--device", "cpu", check=False,
+    )  # fmt: skip
+    assert bad.returncode == 2 and "has no flow prior" in bad.stderr and "\n" not in bad.stderr.strip()
     want = dict(steps=2, batch_size=16, n_critic=1, lr_w=2e-4, lr_d=3e-4, lambda1=7.0, lambda2=2.0, m=4.0)
     want.update(hidden=8, normalize_emd=True, seed=5, eval_every=1000, ckpt_every=2)
     assert {k: cfg[k] for k in want} == want
