@@ -128,6 +128,7 @@ def sample(
     dg_f: str = typer.Option(None, help="dgflow: f-divergence of the bundle's refine graph (kl, js, logd)"),
     device: str = typer.Option("auto", help=", ".join(DEVICES)),
     tf32: bool = typer.Option(False, help="CUDA: allow TF32 math (faster, ~1e-3 relative error)"),
+    threads: int = typer.Option(None, help="CPU threads per onnxruntime session [default: all cores]"),
     fmt: str = typer.Option(None, "--format", help=f"{', '.join(WRITERS.names())} [from --out]"),
     overwrite: bool = typer.Option(False),
     num_shards: int = typer.Option(1, help="split the N samples into K contiguous shards"),
@@ -152,6 +153,7 @@ def sample(
         batch_size=batch_size,
         device=device,
         tf32=tf32,
+        threads=threads,
         fmt=fmt,
         overwrite=overwrite,
         options={

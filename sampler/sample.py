@@ -36,6 +36,7 @@ def sample_to(
     batch_size: int = 256,
     device: str = "auto",
     tf32: bool = False,
+    threads: int | None = None,
     fmt: str | None = None,
     overwrite: bool = False,
     options: dict[str, Any] | None = None,
@@ -50,9 +51,11 @@ def sample_to(
     """
     if n <= 0:
         raise InputError(f"-n must be > 0, got {n}")
+    if threads is not None and threads <= 0:
+        raise InputError(f"--threads must be > 0, got {threads}")
     start, stop = shard_range(n, num_shards, shard_index)
     b = bundle if isinstance(bundle, Bundle) else open_bundle(bundle)  # a folder or a Hub id
-    runtime = Runtime(device, tf32=tf32)
+    runtime = Runtime(device, threads=threads, tf32=tf32)
     pipe = Pipeline(
         b,
         runtime,

@@ -41,6 +41,7 @@ CASES = {
     # N <= 0 and other out-of-range numbers
     "sample: -n 0": (["sample", "{b}", "-n", "0", "--out", OUT], "-n must be > 0"),
     "sample: -n -5": (["sample", "{b}", "-n", "-5", "--out", OUT], "-n must be > 0"),
+    "sample: --threads 0": (["sample", "{b}", "--threads", "0", "--out", OUT], "--threads must be > 0"),
     "sample: batch 0": (["sample", "{b}", "--batch-size", "0", "--out", OUT], "batch size > 0"),
     "eval: -n 0": (["eval", "{b}", "-n", "0"], "-n must be > 0"),
     "train gan: --steps 0": ([*G25, "--steps", "0", "--out", RUN], "steps"),

@@ -61,6 +61,8 @@ def test_formats_and_determinism(tiny_bundle, tmp_path):
     assert np.array_equal(xa, xb)  # independent of the batch size
     assert not np.allclose(xa, xc)  # depends on the seed
     assert np.array_equal(np.load(tmp_path / "d.npy"), xa)
+    sample_to(tiny_bundle, tmp_path / "e.npz", 3000, seed=7, device="cpu", threads=1)  # same on one thread
+    assert np.array_equal(np.load(tmp_path / "e.npz")["samples"], xa)
     with zipfile.ZipFile(tmp_path / "a.npz") as zf:
         assert sorted(zf.namelist()) == ["latents.npy", "samples.npy"]
         # fixed entry timestamps: the same samples give the same bytes whenever they are written
