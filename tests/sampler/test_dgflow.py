@@ -120,6 +120,22 @@ def test_cli_reports_steps_and_time_without_torch(tiny_bundle, tmp_path):
     assert not (tmp_path / "b.npz").exists()
 
 
+def test_io_bound_loop_equals_the_plain_loop(tiny_bundle):
+    """The device-resident loop (I/O binding, what runs on CUDA) on the CPU device: the same z
+    after K steps as feeding numpy arrays each step, for batches inside and across a block."""
+    from ganflow.sampler.stages.base import Context
+
+    bundle = load_bundle(tiny_bundle)
+    ctx = Context(bundle, Runtime("cpu"), seed=3, options={"dg_steps": 4})
+    stage = REFINERS.get("dgflow")(ctx)
+    z = np.random.default_rng(0).standard_normal((90, bundle.latent_dim)).astype(np.float32)
+    for lo in (0, 1000):  # 1000..1089 spans two noise blocks
+        plain = stage._run_cpu(z.copy(), lo, lo + 90)
+        bound = stage._run_bound(z.copy(), lo, lo + 90, device="cpu")
+        np.testing.assert_array_equal(bound, plain)
+        assert not np.allclose(plain, z)
+
+
 @pytest.mark.cuda
 def test_cuda_io_binding_matches_cpu(tiny_bundle):
     cpu, _ = _latents(tiny_bundle, n=300, method="dgflow", options={"dg_steps": 5})
