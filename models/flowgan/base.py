@@ -161,3 +161,33 @@ class FlowGenerator(nn.Module):
     def forward(self, g: torch.Tensor) -> torch.Tensor:
         """g [N, D] ~ N(0, I) -> x [N, *data_shape]: x = decode(T(g)), T the prior's map."""
         return self.decode(self.prior.from_gaussian(g))
+
+
+@dataclass(frozen=True)
+class FlatCouplingConfig(FlowGANConfig):
+    """Couplings on the flattened data (NICE, Real NVP with MLP nets); subclasses set defaults."""
+
+    couplings: int = 4
+    hidden: int = 256
+    depth: int = 2  # hidden layers per coupling net
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.couplings < 1 or self.hidden <= 0 or self.depth < 1:
+            raise ValueError("couplings and depth must be >= 1 and hidden > 0")
+        if self.data_size < 2:
+            raise ValueError("a coupling flow needs at least 2 dimensions")
+
+
+class FlatCouplingGenerator(FlowGenerator):
+    """`couplings` FlatCoupling layers with alternating masks, then a diagonal scaling; `affine`
+    chooses additive (NICE) or affine (Real NVP) couplings."""
+
+    affine: bool = True
+
+    def __init__(self, config: FlatCouplingConfig) -> None:
+        super().__init__(config)
+        d = config.data_size
+        for i in range(config.couplings):
+            self.layers.append(FlatCoupling(d, i % 2, config.hidden, config.depth, affine=self.affine))
+        self.layers.append(DiagonalScale((d,)))

@@ -5,34 +5,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ganflow.models.flowgan.base import DiagonalScale, FlatCoupling, FlowGANConfig, FlowGenerator
+from ganflow.models.flowgan.base import FlatCouplingConfig, FlatCouplingGenerator
 from ganflow.models.registry import GENERATORS
 
 
 @dataclass(frozen=True)
-class RealNVPMLPConfig(FlowGANConfig):
+class RealNVPMLPConfig(FlatCouplingConfig):
     couplings: int = 6
     hidden: int = 256
     depth: int = 2  # hidden layers per coupling net
 
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        if self.couplings < 1 or self.hidden <= 0 or self.depth < 1:
-            raise ValueError("couplings and depth must be >= 1 and hidden > 0")
-        if self.data_size < 2:
-            raise ValueError("a coupling flow needs at least 2 dimensions")
-
 
 @GENERATORS.register("realnvp-mlp")
-class RealNVPMLPGenerator(FlowGenerator):
+class RealNVPMLPGenerator(FlatCouplingGenerator):
     Config = RealNVPMLPConfig
-
-    def __init__(self, config: RealNVPMLPConfig) -> None:
-        super().__init__(config)
-        d = config.data_size
-        for i in range(config.couplings):
-            self.layers.append(FlatCoupling(d, i % 2, config.hidden, config.depth, affine=True))
-        self.layers.append(DiagonalScale((d,)))
+    affine = True
 
     @classmethod
     def example_config(cls) -> dict:
