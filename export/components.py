@@ -14,7 +14,8 @@ from typing import Any
 
 import torch
 
-from ganflow.export.onnx_export import check_parity, export_onnx
+from ganflow.export.cuda_check import cuda_problems
+from ganflow.export.onnx_export import ExportError, check_parity, export_onnx
 from ganflow.models.registry import Registry
 
 EXPORTERS: Registry = Registry("exportable component")
@@ -59,8 +60,20 @@ def export_graph(graph: Graph, path: str | Path) -> float:
     spec, names = graph.spec, [n for n, _ in graph.spec.inputs]
     gen = torch.Generator().manual_seed(0)
     outputs = [n for n, _ in spec.outputs]
-    export_onnx(graph.module, spec.make_inputs(8, gen), names, outputs, path, spec.dynamic_batch)
+    model = export_onnx(graph.module, spec.make_inputs(8, gen), names, outputs, path, spec.dynamic_batch)
+    check_cuda_placement(model, path)
     return check_parity(graph.module, path, spec.make_inputs, names)
+
+
+def check_cuda_placement(model, path: str | Path) -> None:
+    """ExportError when a node of the graph would leave the CUDA provider (export/cuda_check.py):
+    the sampler's CUDA sessions refuse CPU fallback."""
+    problems = cuda_problems(model)
+    if problems:
+        raise ExportError(
+            f"{path}: {len(problems)} node(s) would run on the CPU under onnxruntime's CUDA provider, "
+            f"first: {problems[0]}; please report it"
+        )
 
 
 def graphs_of(modules: dict[str, torch.nn.Module], meta: dict[str, Any]) -> list[Graph]:
