@@ -30,8 +30,11 @@ def _io(items: list[tuple[str, list[Any]]]) -> list[dict[str, Any]]:
     return [{"name": n, "shape": s, "dtype": "float32"} for n, s in items]
 
 
-def export_bundle(run: str | Path, out: str | Path, overwrite: bool = False, log=print) -> dict[str, Any]:
-    """Export every component of the run in `run` to `out`; returns the manifest.
+def export_bundle(
+    run: str | Path, out: str | Path, overwrite: bool = False, log=print, fp16: bool = False
+) -> dict[str, Any]:
+    """Export every component of the run in `run` to `out`; returns the manifest. With `fp16`,
+    the components of export/fp16.py also get a validated fp16 variant.
 
     The bundle is built in a temporary folder beside `out` and renamed into place only after
     every graph passed the checker and the parity test, so `out` is complete or untouched.
@@ -60,6 +63,8 @@ def export_bundle(run: str | Path, out: str | Path, overwrite: bool = False, log
                 "outputs": _io(spec.outputs),
                 "opset": OPSET,
             }
+            if fp16:
+                _add_fp16(graph, tmp, components[graph.component], log)
         shutil.copyfile(run / WEIGHTS if run.is_dir() else run, tmp / WEIGHTS)
         summary = meta.get("summary", {})
         manifest = {
@@ -94,6 +99,30 @@ def export_bundle(run: str | Path, out: str | Path, overwrite: bool = False, log
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return manifest
+
+
+def _add_fp16(graph, tmp: Path, entry: dict[str, Any], log) -> None:
+    """Export graph's fp16 twin into tmp and record it in the manifest entry, if it validates."""
+    import onnx
+
+    from ganflow.export.components import check_cuda_placement
+    from ganflow.export.fp16 import FP16_RTOL, export_fp16, half_graph
+
+    gen = _gen()
+    half = half_graph(graph, graph.spec.make_inputs(8, gen))
+    if half is None:
+        return
+    path = tmp / half.spec.path
+    err = export_fp16(half, graph.module, path)
+    if err > FP16_RTOL:
+        path.unlink()
+        log(f"fp16 {graph.component}: not shipped, {err:.2e} of scale from fp32 (> {FP16_RTOL:g})")
+        return
+    check_cuda_placement(onnx.load(str(path)), path)
+    entry["variants"] = {
+        "fp16": {"path": half.spec.path, "sha256": sha256_file(path), "rel_error_vs_fp32": err}
+    }
+    log(f"exported {graph.component} fp16: {half.spec.path} (max error {err:.2e} of scale vs fp32)")
 
 
 def _gen():

@@ -121,6 +121,7 @@ class DGflowStep(nn.Module):
         if f not in SCALES:
             raise ValueError(f"unknown DGflow f {f!r}; choose one of: {', '.join(SCALES)}")
         self.generator, self.critic, self.f, self.prior = generator, critic, f, prior
+        self.compute_dtype: torch.dtype | None = None  # fp16 variant: the gradient in fp16 (export/fp16.py)
         for p in self.parameters():
             p.requires_grad_(False)
 
@@ -134,7 +135,11 @@ class DGflowStep(nn.Module):
         return torch.func.grad(total, has_aux=True)(z)
 
     def forward(self, z: torch.Tensor, noise: torch.Tensor, eta: torch.Tensor, gamma: torch.Tensor):
-        grad, d = self._d_and_grad(z)
+        if self.compute_dtype is None:
+            grad, d = self._d_and_grad(z)
+        else:  # the gradient in the networks' precision, the update in z's
+            grad, d = self._d_and_grad(z.to(self.compute_dtype))
+            grad, d = grad.to(z.dtype), d.to(z.dtype)
         drift = SCALES[self.f](d).unsqueeze(1) * grad
         if self.prior:
             drift = drift - z

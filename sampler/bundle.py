@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +14,7 @@ from ganflow.sampler.onnx_scan import ScanError, external_locations
 FORMAT_VERSION = 1
 MANIFEST = "config.json"
 CARD = "README.md"  # not hashed: the Hub lets owners edit the card
+VARIANTS = ("fp16",)  # precision variants a component may carry beside its fp32 graph
 
 
 def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
@@ -32,6 +33,9 @@ class Component:
     inputs: list[dict[str, Any]]  # [{"name", "shape" (ints and "batch"), "dtype"}]
     outputs: list[dict[str, Any]]
     opset: int
+    # other precisions of the same graph (same signature, float32 I/O): "fp16" -> absolute path
+    variants: dict[str, Path] = field(default_factory=dict)
+    variant_sha256: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -168,6 +172,14 @@ def load_bundle(path: str | Path, verify: bool = True) -> Bundle:
         _require(isinstance(sha, str) and len(sha) == 64, root, f"{name}.sha256")
         opset = c.get("opset")
         _require(isinstance(opset, int), root, f"{name}.opset")
+        variants = c.get("variants", {})
+        _require(isinstance(variants, dict), root, f"{name}.variants must be an object")
+        for kind, v in variants.items():
+            _require(
+                kind in VARIANTS and isinstance(v, dict) and isinstance(v.get("sha256"), str),
+                root,
+                f"{name}.variants.{kind}: a variant is one of {VARIANTS} with a path and a sha256",
+            )
         components[name] = Component(
             name,
             safe_path(root, c.get("path")),
@@ -175,12 +187,19 @@ def load_bundle(path: str | Path, verify: bool = True) -> Bundle:
             _check_io(root, name, c.get("inputs")),
             _check_io(root, name, c.get("outputs")),
             opset,
+            {k: safe_path(root, v.get("path")) for k, v in variants.items()},
+            {k: v["sha256"] for k, v in variants.items()},
         )
     files = manifest.get("files", {})
     _require(isinstance(files, dict), root, "files must be an object")
     bundle = Bundle(root, manifest, components)
     if verify:
         checks = [(c.path, c.sha256, name) for name, c in components.items()]
+        checks += [
+            (c.variants[k], c.variant_sha256[k], f"{name} ({k})")
+            for name, c in components.items()
+            for k in c.variants
+        ]
         checks += [(safe_path(root, rel), sha, rel) for rel, sha in files.items()]
         for full, sha, label in checks:
             if not full.is_file():
@@ -191,18 +210,20 @@ def load_bundle(path: str | Path, verify: bool = True) -> Bundle:
                     "corrupt); re-download or re-export it"
                 )
         for c in components.values():
-            check_external_data(root, c, {safe_path(root, rel) for rel in files})
+            for graph in (c.path, *c.variants.values()):
+                check_external_data(root, c, {safe_path(root, rel) for rel in files}, graph)
     return bundle
 
 
-def check_external_data(root: Path, c: Component, hashed: set[Path]) -> None:
+def check_external_data(root: Path, c: Component, hashed: set[Path], graph: Path | None = None) -> None:
     """A graph may read external tensor data only from files of the bundle that the manifest
     hashes (so they passed the sha256 check); anything else is refused before onnxruntime runs."""
+    graph = graph or c.path
     try:
-        locations = external_locations(c.path.read_bytes())
+        locations = external_locations(graph.read_bytes())
     except ScanError as e:
-        raise BundleError(f"bundle {root}: {c.name} ({c.path.name}) is not a valid ONNX file ({e})") from None
-    folder = c.path.parent.relative_to(root.resolve()) if c.path.is_relative_to(root.resolve()) else Path()
+        raise BundleError(f"bundle {root}: {c.name} ({graph.name}) is not a valid ONNX file ({e})") from None
+    folder = graph.parent.relative_to(root.resolve()) if graph.is_relative_to(root.resolve()) else Path()
     for loc in locations:
         full = safe_path(root, (folder / loc).as_posix() if loc and not Path(loc).is_absolute() else loc)
         if full not in hashed:
@@ -216,6 +237,7 @@ def integrity_report(bundle: Bundle) -> dict[str, str]:
     """{file: "ok" | "missing" | "sha256 mismatch"} for every hashed file."""
     out = {}
     entries = [(c.path, c.sha256) for c in bundle.components.values()]
+    entries += [(c.variants[k], c.variant_sha256[k]) for c in bundle.components.values() for k in c.variants]
     entries += [(safe_path(bundle.root, r), s) for r, s in bundle.manifest.get("files", {}).items()]
     for full, sha in entries:
         rel = str(full.relative_to(bundle.root.resolve()))

@@ -37,6 +37,8 @@ def _echo_report(report: dict[str, Any]) -> None:
         f"wrote {report['samples']} samples to {report['out']} with {report['method']} on "
         f"{report['provider']} ({report['samples_per_s']:.0f} samples/s)"
     )
+    if any(p != "fp32" for p in report.get("precision", {}).values()):
+        typer.echo("precision: " + ", ".join(f"{c} {p}" for c, p in report["precision"].items()))
     if report.get("proposals"):
         rate = report["accepted"] / report["proposals"]
         typer.echo(
@@ -86,13 +88,13 @@ DEMO = {
 # --- export / sample / info --------------------------------------------------------------------
 
 
-def _export(run: Path, out: Path, overwrite: bool) -> dict:
+def _export(run: Path, out: Path, overwrite: bool, fp16: bool = False) -> dict:
     need_torch("export")
     from ganflow.export import export_bundle
     from ganflow.models.checkpoint import CheckpointError
 
     try:
-        return export_bundle(run, out, overwrite=overwrite, log=typer.echo)
+        return export_bundle(run, out, overwrite=overwrite, log=typer.echo, fp16=fp16)
     except CheckpointError as e:
         raise InputError(str(e)) from None
 
@@ -102,9 +104,12 @@ def export(
     run: Path = typer.Argument(..., help="run directory written by `ganflow train`"),
     out: Path = typer.Option(..., help="bundle folder to write"),
     overwrite: bool = typer.Option(False, help="replace an existing bundle"),
+    fp16: bool = typer.Option(
+        False, help="also write fp16 variants of generator, critic, weight and refine graphs (validated)"
+    ),
 ) -> None:
     """Export a trained run to an ONNX bundle, checked against PyTorch."""
-    manifest = _export(run, out, overwrite)
+    manifest = _export(run, out, overwrite, fp16)
     typer.echo(f"wrote bundle {out} ({', '.join(sorted(manifest['components']))})")
 
 
@@ -128,6 +133,11 @@ def sample(
     dg_f: str = typer.Option(None, help="dgflow: f-divergence of the bundle's refine graph (kl, js, logd)"),
     device: str = typer.Option("auto", help=", ".join(DEVICES)),
     tf32: bool = typer.Option(False, help="CUDA: allow TF32 math (faster, ~1e-3 relative error)"),
+    precision: str = typer.Option("fp32", help="fp32, or fp16 for the bundle's fp16 graphs (export --fp16)"),
+    cuda_graph: bool = typer.Option(False, help="CUDA: capture decode and DGflow steps as CUDA graphs"),
+    allow_cpu_fallback: bool = typer.Option(
+        False, help="CUDA: run graph nodes without a CUDA kernel on the CPU instead of failing"
+    ),
     threads: int = typer.Option(None, help="CPU threads per onnxruntime session [default: all cores]"),
     fmt: str = typer.Option(None, "--format", help=f"{', '.join(WRITERS.names())} [from --out]"),
     overwrite: bool = typer.Option(False),
@@ -154,6 +164,9 @@ def sample(
         device=device,
         tf32=tf32,
         threads=threads,
+        precision=precision,
+        cuda_graph=cuda_graph,
+        allow_cpu_fallback=allow_cpu_fallback,
         fmt=fmt,
         overwrite=overwrite,
         options={
@@ -194,6 +207,7 @@ def info(
                 "inputs": c.inputs,
                 "outputs": c.outputs,
                 "opset": c.opset,
+                "variants": {v: str(p.relative_to(b.root.resolve())) for v, p in c.variants.items()},
             }
             for k, c in b.components.items()
         },
@@ -211,7 +225,8 @@ def info(
         for k, c in doc["components"].items():
             sig = ", ".join(f"{i['name']}{i['shape']}" for i in c["inputs"])
             outs = ", ".join(f"{o['name']}{o['shape']}" for o in c["outputs"])
-            typer.echo(f"component   {k}: {c['path']} ({sig}) -> ({outs}) opset {c['opset']}")
+            extra = "".join(f", {v}: {p}" for v, p in c["variants"].items())
+            typer.echo(f"component   {k}: {c['path']} ({sig}) -> ({outs}) opset {c['opset']}{extra}")
         prov = doc["provenance"]
         typer.echo(f"trained     {prov.get('steps')} steps, metrics {prov.get('metrics')}")
         for f, status in integrity.items():

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from ganflow.sampler.binding import FixedBinding
 from ganflow.sampler.bundle import Bundle
 from ganflow.sampler.errors import ComponentMissingError, InputError, MethodError, NumericsError
 from ganflow.sampler.registry import Registry
@@ -56,16 +57,35 @@ def supported_methods(bundle: Bundle) -> list[str]:
 
 
 class Decoder:
-    """z [N, d] -> x [N, *shape] with the generator graph; NaN/inf raise, values clip to range."""
+    """z [N, d] -> x [N, *shape] with the generator graph; NaN/inf raise, values clip to range.
+    With --cuda-graph the graph runs on fixed buffers (one capture per batch size)."""
 
     def __init__(self, ctx: Context) -> None:
-        comp = ctx.bundle.component("generator", "decoding")
+        self.comp = comp = ctx.bundle.component("generator", "decoding")
+        self.runtime = ctx.runtime
         self.session = ctx.runtime.session(comp)
         self.input = comp.inputs[0]["name"]
         self.range = ctx.bundle.data_range
+        self._bound: dict[int, FixedBinding] = {}  # rows -> binding (--cuda-graph)
+
+    def _run_graph(self, z: np.ndarray) -> np.ndarray:
+        rows = min([r for r in self._bound if r >= len(z)] or [len(z)])
+        if rows not in self._bound:
+            rt, c = self.runtime, self.comp
+            self._bound[rows] = FixedBinding(
+                rt.session(c, f"decode-{rows}"), rt.ort, rt.ort_device, rows,
+                {self.input: c.inputs[0]["shape"][1:]}, {c.outputs[0]["name"]: c.outputs[0]["shape"][1:]},
+            )  # fmt: skip
+        bound = self._bound[rows]
+        bound.set(self.input, z)
+        bound.run()
+        return bound.get(self.comp.outputs[0]["name"], len(z))
 
     def __call__(self, z: np.ndarray) -> np.ndarray:
-        (x,) = self.session.run(None, {self.input: np.ascontiguousarray(z, dtype=np.float32)})
+        if self.runtime.cuda_graph:
+            x = self._run_graph(z)
+        else:
+            (x,) = self.session.run(None, {self.input: np.ascontiguousarray(z, dtype=np.float32)})
         if not np.isfinite(x).all():
             raise NumericsError(
                 "the generator produced NaN/inf: the bundle's weights are broken; "
@@ -100,6 +120,7 @@ class Pipeline:
                 f"bundle {self.bundle.root} has no {', '.join(map(repr, missing))} component, needed "
                 f"for {self.describe()}; it supports: {', '.join(supported_methods(self.bundle)) or 'none'}"
             )
+        precision = {c: self._precision(c) for c in needs}
         ctx = Context(self.bundle, self.runtime, self.seed, self.options)
         self._propose = PROPOSALS.get(self.proposal)(ctx)
         self._select = SELECTORS.get(self.select)(ctx, self._propose) if self.select else None
@@ -108,9 +129,22 @@ class Pipeline:
         self.stats = {
             "method": self.describe(),
             "provider": self.runtime.provider,
+            "precision": precision,
             "samples": 0,
             "seconds": 0.0,
         }
+
+    def _precision(self, name: str) -> str:
+        """The precision component `name` runs in: --precision where the bundle has that variant."""
+        want = self.runtime.precision
+        if want == "fp32":
+            return "fp32"
+        if not any(want in c.variants for c in self.bundle.components.values()):
+            raise InputError(
+                f"bundle {self.bundle.root} has no {want} graphs: export it with `ganflow export --{want}`, "
+                "or drop --precision"
+            )
+        return want if want in self.bundle.components[name].variants else "fp32"
 
     def describe(self) -> str:
         stages = [self.proposal, self.select, self.refine, "decode"]

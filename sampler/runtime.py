@@ -1,17 +1,22 @@
-"""onnxruntime sessions: device selection (auto|cuda|cpu) and graph-vs-manifest checks."""
+"""onnxruntime sessions: device selection (auto|cuda|cpu), precision variants, CUDA placement, and
+graph-vs-manifest checks."""
 
 from __future__ import annotations
 
 import sys
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from ganflow.sampler.bundle import Component
 from ganflow.sampler.errors import BundleError, DeviceError, InputError, MissingDependencyError
 
 DEVICES = ("auto", "cuda", "cpu")
+PRECISIONS = ("fp32", "fp16")
 CUDA, CPU = "CUDAExecutionProvider", "CPUExecutionProvider"
+NO_FALLBACK = "session.disable_cpu_ep_fallback"  # onnxruntime session config key
+FALLBACK_REFUSED = "fallback to CPU EP has been explicitly disabled"  # its error when a node would fall back
 
 
 def import_ort():
@@ -31,17 +36,34 @@ class Runtime:
     device: str = "auto"
     threads: int | None = None
     tf32: bool = False  # CUDA: allow TF32 matmuls/convs (faster on Ampere+, ~1e-3 relative error)
+    precision: str = "fp32"  # fp16: the bundle's fp16 graph variants where it has them (export --fp16)
+    cuda_graph: bool = False  # CUDA: capture each bound graph once per batch shape and replay it
+    allow_cpu_fallback: bool = False  # CUDA: let nodes without a CUDA kernel run on the CPU (slow)
     provider: str = field(init=False, default=CPU)
     note: str = field(init=False, default="")
-    _sessions: dict[str, Any] = field(init=False, default_factory=dict, repr=False)
+    _sessions: dict[tuple[str, str | None], Any] = field(init=False, default_factory=dict, repr=False)
     _lock: threading.Lock = field(init=False, default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
         if self.device not in DEVICES:
             raise InputError(f"unknown --device {self.device!r}: use one of {', '.join(DEVICES)}")
+        if self.precision not in PRECISIONS:
+            raise InputError(f"unknown --precision {self.precision!r}: use one of {', '.join(PRECISIONS)}")
         self.ort = import_ort()
-        if self.device == "cpu":
-            return
+        if self.device != "cpu":
+            self._find_cuda()
+        if self.cuda_graph and self.provider != CUDA:
+            raise DeviceError(
+                f"--cuda-graph needs the CUDA provider, and this run is on the CPU "
+                f"({self.note or '--device cpu'}); drop --cuda-graph"
+            )
+
+    @property
+    def ort_device(self) -> str:
+        """Where I/O-bound buffers live: "cuda" on the CUDA provider, else "cpu"."""
+        return "cuda" if self.provider == CUDA else "cpu"
+
+    def _find_cuda(self) -> None:
         if CUDA not in self.ort.get_available_providers():
             self._no_cuda(
                 "this onnxruntime build has no CUDA provider (pip install 'ganflow[gpu]' for onnxruntime-gpu)"
@@ -67,31 +89,70 @@ class Runtime:
             so.intra_op_num_threads = self.threads
         return so
 
-    def session(self, component: Component) -> Any:
+    def graph_path(self, component: Component) -> Path:
+        """The file this runtime runs for `component`: its fp16 variant under --precision fp16
+        where the bundle has one, else the fp32 graph."""
+        if self.precision != "fp32" and self.precision in component.variants:
+            return component.variants[self.precision]
+        return component.path
+
+    def session(self, component: Component, graph_slot: str | None = None) -> Any:
         """The session for one bundle component, checked against the manifest's signature.
 
         Sessions are cached per graph file: pipelines built on one Runtime share them, and
-        onnxruntime's `run` may be called from several threads at once."""
-        key = str(component.path)
+        onnxruntime's `run` may be called from several threads at once. With --cuda-graph, a
+        `graph_slot` names a session of its own that captures one CUDA graph: its caller binds
+        fixed buffers to it and never shares it."""
+        slot = graph_slot if self.cuda_graph and self.provider == CUDA else None
+        key = (str(self.graph_path(component)), slot)
         with self._lock:
             if key not in self._sessions:
-                self._sessions[key] = self._create(component)
+                self._sessions[key] = self._create(component, cuda_graph=slot is not None)
             return self._sessions[key]
 
-    def _create(self, component: Component) -> Any:
+    def _load(self, path: Path, strict: bool, cuda_graph: bool) -> Any:
+        so = self.options()
+        if self.provider != CUDA:
+            return self.ort.InferenceSession(str(path), so, providers=[CPU])
         cuda_opts = {"use_tf32": "1" if self.tf32 else "0"}
-        providers = [(CUDA, cuda_opts), CPU] if self.provider == CUDA else [CPU]
+        if cuda_graph:
+            cuda_opts["enable_cuda_graph"] = "1"
+        if not strict:
+            return self.ort.InferenceSession(str(path), so, providers=[(CUDA, cuda_opts), CPU])
+        # onnxruntime refuses the no-fallback flag when the CPU provider is listed explicitly
+        so.add_session_config_entry(NO_FALLBACK, "1")
+        return self.ort.InferenceSession(str(path), so, providers=[(CUDA, cuda_opts)])
+
+    def _create(self, component: Component, cuda_graph: bool = False) -> Any:
+        path = self.graph_path(component)
+        strict = self.provider == CUDA and not self.allow_cpu_fallback
         try:
-            sess = self.ort.InferenceSession(str(component.path), self.options(), providers=providers)
-        except Exception as e:  # onnxruntime raises its own exception types
+            try:
+                sess = self._load(path, strict, cuda_graph)
+            except Exception as e:  # onnxruntime raises its own exception types
+                if not (strict and FALLBACK_REFUSED in str(e)):
+                    raise
+                # some node would run on the CPU: either the CUDA provider did not load at all
+                # (then every node is on the CPU) or this graph has an op without a CUDA kernel
+                sess = self._load(path, False, cuda_graph)
+                if sess.get_providers()[0] == CUDA:
+                    raise DeviceError(
+                        f"{component.name} ({path.name}) has nodes without a CUDA kernel that would run "
+                        "on the CPU, with a copy each way per call; re-export the bundle with this "
+                        "ganflow, or pass --allow-cpu-fallback to run it anyway"
+                    ) from None
+        except DeviceError:
+            raise
+        except Exception as e:
             raise BundleError(
-                f"{component.path} is not a loadable ONNX graph "
-                f"({str(e).splitlines()[0][:200]}); re-export the bundle"
+                f"{path} is not a loadable ONNX graph ({str(e).splitlines()[0][:200]}); re-export the bundle"
             ) from None
         if self.provider == CUDA and sess.get_providers()[0] != CUDA:
             # the CUDA provider was listed but failed to load (driver, CUDA or cuDNN missing)
             self._no_cuda("the CUDA provider failed to load (check the driver and CUDA libraries)")
             print(f"ganflow: {self.note}", file=sys.stderr)
+            if self.cuda_graph:
+                raise DeviceError(f"--cuda-graph needs the CUDA provider ({self.note}); drop --cuda-graph")
         check_signature(component, sess)
         return sess
 

@@ -37,6 +37,9 @@ def sample_to(
     device: str = "auto",
     tf32: bool = False,
     threads: int | None = None,
+    precision: str = "fp32",
+    cuda_graph: bool = False,
+    allow_cpu_fallback: bool = False,
     fmt: str | None = None,
     overwrite: bool = False,
     options: dict[str, Any] | None = None,
@@ -55,7 +58,14 @@ def sample_to(
         raise InputError(f"--threads must be > 0, got {threads}")
     start, stop = shard_range(n, num_shards, shard_index)
     b = bundle if isinstance(bundle, Bundle) else open_bundle(bundle)  # a folder or a Hub id
-    runtime = Runtime(device, threads=threads, tf32=tf32)
+    runtime = Runtime(
+        device,
+        threads=threads,
+        tf32=tf32,
+        precision=precision,
+        cuda_graph=cuda_graph,
+        allow_cpu_fallback=allow_cpu_fallback,
+    )
     pipe = Pipeline(
         b,
         runtime,

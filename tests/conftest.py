@@ -83,6 +83,16 @@ def mnist_bundle(tmp_path_factory) -> Path:
     return root / "bundle"
 
 
+@pytest.fixture(scope="session")
+def mnist_fp16_bundle(mnist_bundle) -> Path:
+    """The MNIST run of `mnist_bundle` exported again with fp16 variants (export --fp16)."""
+    from ganflow.export import export_bundle
+
+    out = mnist_bundle.parent / "bundle-fp16"
+    export_bundle(mnist_bundle.parent / "run", out, log=lambda *a: None, fp16=True)
+    return out
+
+
 def pytest_collection_modifyitems(config, items):
     """Skip tests marked `cuda` where onnxruntime has no CUDA provider."""
     try:

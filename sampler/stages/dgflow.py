@@ -7,6 +7,7 @@ import time
 
 import numpy as np
 
+from ganflow.sampler.binding import FixedBinding
 from ganflow.sampler.errors import InputError, NumericsError
 from ganflow.sampler.runtime import CUDA
 from ganflow.sampler.stages.base import BLOCK, REFINERS, BlockCache, Context, span
@@ -27,7 +28,8 @@ class DGflow:
     latent space; the step is one ONNX graph with the gradient inside, export/refine.py).
 
     xi_k for sample i comes from rng([seed, 4, block(i), k]), so sample i depends only on the
-    seed and i. On CUDA the latents stay on the device between steps (I/O binding)."""
+    seed and i. On CUDA the latents stay on the device between steps (I/O binding); with
+    --cuda-graph each step is a CUDA-graph replay (two captured sessions hand z back and forth)."""
 
     needs = ("refine",)
 
@@ -62,6 +64,8 @@ class DGflow:
             "dgflow_seconds": 0.0,
         }
         self.cache = BlockCache(max_entries=2 * self.steps + 2)  # (block, step) -> noise
+        self.comp = comp
+        self._pairs: dict[int, tuple[FixedBinding, FixedBinding]] = {}  # rows -> (ping, pong)
 
     def _noise_block(self, b: int, k: int) -> np.ndarray:
         return self.cache.get(
@@ -108,10 +112,53 @@ class DGflow:
         self._check(z, self.steps)
         return z
 
+    def _pair(self, rows: int) -> tuple[FixedBinding, FixedBinding]:
+        """Two bindings of the step on fixed buffers a, b: ping maps a -> b, pong b -> a; the
+        noise and step sizes are buffers they share."""
+        if rows not in self._pairs:
+            rt = self.ctx.runtime
+            z, noise, eta, gamma = self.names
+            a = rt.ort.OrtValue.ortvalue_from_shape_and_type((rows, self.d), np.float32, rt.ort_device, 0)
+            b = rt.ort.OrtValue.ortvalue_from_shape_and_type((rows, self.d), np.float32, rt.ort_device, 0)
+            ins = {z: (self.d,), noise: (self.d,), eta: None, gamma: None}
+            ping = FixedBinding(
+                rt.session(self.comp, f"dgflow-ping-{rows}"), rt.ort, rt.ort_device, rows, ins,
+                {self.output: (self.d,)}, shared={z: a, self.output: b},
+            )  # fmt: skip
+            ping.set(eta, np.array(self.eta, np.float32))
+            ping.set(gamma, np.array(self.gamma, np.float32))
+            common = {k: ping.values[k] for k in (noise, eta, gamma)}
+            pong = FixedBinding(
+                rt.session(self.comp, f"dgflow-pong-{rows}"), rt.ort, rt.ort_device, rows, ins,
+                {self.output: (self.d,)}, shared={z: b, self.output: a, **common},
+            )  # fmt: skip
+            self._pairs[rows] = ping, pong
+        return self._pairs[rows]
+
+    def _run_graph(self, z: np.ndarray, lo: int, hi: int) -> np.ndarray:
+        """The steps on fixed buffers (--cuda-graph: each run after the first replays a capture).
+        The buffers hold max(batch) rows; a smaller batch is zero-padded."""
+        rows = min([r for r in self._pairs if r >= len(z)] or [len(z)])
+        ping, pong = self._pair(rows)
+        ping.set(self.names[0], z)
+        for k in range(self.steps):
+            step = ping if k % 2 == 0 else pong
+            step.set(self.names[1], self.noise(lo, hi, k))
+            step.run()
+        # after an odd number of steps z is in b (ping's output), after an even number in a
+        z = ping.get(self.output if self.steps % 2 else self.names[0], hi - lo)
+        self._check(z, self.steps)
+        return z
+
     def __call__(self, z: np.ndarray, lo: int, hi: int) -> np.ndarray:
         """z [hi - lo, d] -> refined z [hi - lo, d] float32."""
         t0 = time.perf_counter()
         z = np.ascontiguousarray(z, dtype=np.float32)
-        z = self._run_bound(z, lo, hi) if self.cuda else self._run_cpu(z, lo, hi)
+        if self.ctx.runtime.cuda_graph:
+            z = self._run_graph(z, lo, hi)
+        elif self.cuda:
+            z = self._run_bound(z, lo, hi)
+        else:
+            z = self._run_cpu(z, lo, hi)
         self.stats["dgflow_seconds"] += time.perf_counter() - t0
         return z

@@ -17,6 +17,15 @@ def _broken_cuda_ort():
     """onnxruntime that lists CUDA but creates CPU sessions, as when libcudnn is missing."""
 
     def session(path, options=None, providers=None):
+        try:
+            strict = options.get_session_config_entry(runtime.NO_FALLBACK) == "1"
+        except RuntimeError:  # never set
+            strict = False
+        if strict:  # every node is on the CPU, and CPU fallback was refused: onnxruntime's error
+            raise RuntimeError(
+                "This session contains graph nodes that are assigned to the default CPU EP, but "
+                "fallback to CPU EP has been explicitly disabled by the user."
+            )
         return real_ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
 
     fake = types.SimpleNamespace(**{k: getattr(real_ort, k) for k in ("SessionOptions", "__version__")})
