@@ -4,7 +4,10 @@
 
 For every method the bundle supports (plain, flow, latent-rs, dgflow with 25 steps) and every
 batch size, it times whole batches (latents drawn, every stage, the samples back on the host):
-  - ort-cuda:      ganflow's pipeline on the onnxruntime CUDA provider (when present)
+  - ort-cuda:      ganflow's pipeline on the onnxruntime CUDA provider (when present), fp32, no
+                   CPU fallback allowed (the sampler's default)
+  - ort-cuda-graph: the same with --cuda-graph (decode and DGflow steps replay captured graphs)
+  - ort-cuda-fp16:  --cuda-graph --precision fp16, when the bundle was exported with --fp16
   - torch-cuda:    the same networks, weights from the bundle's model.safetensors, eager
   - torch-compile: torch.compile (mode reduce-overhead at batch <= 64, max-autotune above)
   - ort-cpu, torch-cpu: the same on the CPU
@@ -114,8 +117,10 @@ def time_batches(
     return out
 
 
-def ort_runner(bundle, device: str, method: str, batch: int, threads: int | None) -> Callable[[], object]:
-    runtime = Runtime(device, threads=threads)
+def ort_runner(
+    bundle, device: str, method: str, batch: int, threads: int | None, **opts
+) -> Callable[[], object]:
+    runtime = Runtime(device, threads=threads, **opts)
     pipe = Pipeline(bundle, runtime, method=method, options={f"dg_{k}": v for k, v in DG.items()})
     state = {"lo": 0}
 
@@ -188,6 +193,7 @@ def main() -> None:
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--reps", type=int, default=10)
     ap.add_argument("--no-compile", action="store_true", help="skip torch.compile")
+    ap.add_argument("--devices", default="cpu,cuda", help="which of cpu, cuda to time (cuda where present)")
     ap.add_argument("--json", type=Path)
     ap.add_argument("--threads", type=int, help="CPU threads for both torch and onnxruntime [their defaults]")
     args = ap.parse_args()
@@ -199,8 +205,10 @@ def main() -> None:
     d = bundle.latent_dim
     m = float(bundle.defaults("latent-rs").get("m", 3.0))
     x_bytes = int(np.prod(bundle.data_shape)) * 4
-    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    present = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    devices = [d for d in present if d in args.devices.split(",")]
     has_ort_cuda = "CUDAExecutionProvider" in ort.get_available_providers()
+    has_fp16 = any(c.variants for c in bundle.components.values())
     wanted = [x for x in args.methods.split(",") if x in PRESETS]
     methods = []
     for name in wanted:
@@ -239,6 +247,12 @@ def main() -> None:
                 systems[f"torch-{dev}"] = torch_runner(fns[method], dev, batch)
                 if dev == "cpu" or has_ort_cuda:
                     systems[f"ort-{dev}"] = ort_runner(bundle, dev, method, batch, args.threads)
+                if dev == "cuda" and has_ort_cuda:
+                    systems["ort-cuda-graph"] = ort_runner(bundle, dev, method, batch, None, cuda_graph=True)
+                    if has_fp16:
+                        systems["ort-cuda-fp16"] = ort_runner(
+                            bundle, dev, method, batch, None, cuda_graph=True, precision="fp16"
+                        )
                 if not args.no_compile and dev == "cuda":
                     mode = "reduce-overhead" if batch <= 64 else "max-autotune"
                     key = (method, mode)
