@@ -114,9 +114,10 @@ def _add_fp16(graph, tmp: Path, entry: dict[str, Any], log) -> None:
         return
     path = tmp / half.spec.path
     err = export_fp16(half, graph.module, path)
-    if err > FP16_RTOL:
+    tol = FP16_RTOL[graph.component]
+    if err > tol:
         path.unlink()
-        log(f"fp16 {graph.component}: not shipped, {err:.2e} of scale from fp32 (> {FP16_RTOL:g})")
+        log(f"fp16 {graph.component}: not shipped, {err:.2e} of scale from fp32 (> {tol:g})")
         return
     check_cuda_placement(onnx.load(str(path)), path)
     entry["variants"] = {

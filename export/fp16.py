@@ -6,9 +6,12 @@ DGflow step computes the critic gradient in fp16 but keeps the latent update z +
 noise in fp32, so rounding does not accumulate in z over the steps.
 
 Validation: on the parity inputs at batch 1, 7 and 64, the variant's output (onnxruntime) may differ
-from the fp32 torch module's by at most FP16_RTOL of the output's largest magnitude, or for the
-DGflow step, of the largest step z_next - z. A variant past that is not shipped (the export says
-so); flows and likelihood graphs are not made fp16 at all (their log-determinants need fp32).
+from the fp32 torch module's by at most FP16_RTOL[component] of the output's largest magnitude, or
+for the DGflow step, of the largest step z_next - z. The step gets 5%: the critic gradient through
+G and D in fp16 is off by up to ~4% of its largest entry (1% per-sample median) on the MNIST DCGAN
+of benchmarks/results/sampling_cpu.md, and torch's own fp16 gives the same, so that is fp16's
+precision, not the export's. A variant past its tolerance is not shipped (the export says so);
+flows and likelihood graphs are not made fp16 at all (their log-determinants need fp32).
 """
 
 from __future__ import annotations
@@ -25,8 +28,9 @@ from ganflow.export.components import Graph, GraphSpec
 from ganflow.export.onnx_export import export_onnx
 from ganflow.export.refine import DGflowStep, TracedStep
 
-FP16_COMPONENTS = ("generator", "critic", "weight", "refine")
-FP16_RTOL = 1e-2  # max |fp16 - fp32| <= FP16_RTOL * max |fp32| (of the step, for refine)
+# component -> tolerance: max |fp16 - fp32| <= FP16_RTOL * max |fp32| (of the step, for refine)
+FP16_RTOL = {"generator": 1e-2, "critic": 1e-2, "weight": 1e-2, "refine": 5e-2}
+FP16_COMPONENTS = tuple(FP16_RTOL)
 VALIDATION_BATCHES = (1, 7, 64)
 
 
