@@ -34,6 +34,12 @@ def model_card(manifest: dict[str, Any]) -> str:
     table = f"| metric | value |\n| --- | --- |\n{rows}" if metrics else "No metrics were recorded."
     arch = prov.get("components", {})
     b = CARD_PLACEHOLDER
+    half = sorted(c for c, v in comps.items() if "fp16" in v.get("variants", {}))
+    fp16 = (
+        f"\nfp16 variants (`--precision fp16`, validated against fp32 at export): {', '.join(half)}."
+        if half
+        else ""
+    )
     return f"""---
 {chr(10).join(front)}
 ---
@@ -44,7 +50,7 @@ A {family.upper()} generator for `{data}` samples of shape {manifest["data"]["sh
 with ganflow and exported to ONNX. The bundle runs with the torch-free ganflow sampler on
 onnxruntime (CUDA when present).
 
-Components: {", ".join(f"`{c}`" for c in sorted(comps))}. Latent dimension {manifest["latent_dim"]}.
+Components: {", ".join(f"`{c}`" for c in sorted(comps))}. Latent dimension {manifest["latent_dim"]}.{fp16}
 Architectures: {", ".join(f"{k} `{v.get('arch')}`" for k, v in sorted(arch.items()))}.
 
 ## Training

@@ -39,6 +39,8 @@ def test_variants_are_listed_hashed_and_really_fp16(mnist_fp16_bundle):
         assert set(io) == {onnx.TensorProto.FLOAT}  # same signature as the fp32 graph
     b = load_bundle(mnist_fp16_bundle)
     assert set(b.components["generator"].variants) == {"fp16"}
+    card = (mnist_fp16_bundle / "README.md").read_text()
+    assert "validated against fp32 at export): critic, generator, refine." in card
 
 
 @pytest.mark.parametrize("method", ["plain", "dgflow"])
