@@ -13,7 +13,9 @@ ONNX has no autodiff, so the gradient is traced: torch.func.grad over the frozen
 as constants, BatchNorm in eval mode) under make_fx(tracing_mode="symbolic") with the core ATen
 decompositions, plus one of our own that writes aten.convolution_backward (input gradient only)
 as the adjoint convolution (a transposed convolution for Conv2d, a convolution for
-ConvTranspose2d), and two that write the ReLU / LeakyReLU gradients as products with a mask.
+ConvTranspose2d), two that write the ReLU / LeakyReLU gradients as products with a mask, and one
+that writes a slice's gradient as a constant pad (so no zeros are sized from the batch at run
+time: the graph stays on the CUDA provider).
 The traced ATen graph is then exported by the dynamo exporter with a dynamic batch axis like
 every other graph.
 """
@@ -89,11 +91,29 @@ def _leaky_relu_grad(
     return grad_out * (negative_slope + (1.0 - negative_slope) * (x > 0).to(grad_out.dtype))
 
 
+def _slice_grad(
+    grad: torch.Tensor, input_sizes: list, dim: int, start: int, end: int, step: int
+) -> torch.Tensor:
+    """aten.slice_backward along a fixed-size axis as a constant pad of the gradient. The default
+    (zeros of the input's size, then a scatter) builds the zeros from the batch size at run time:
+    shape arithmetic that onnxruntime's CUDA provider would run on the CPU (export/cuda_check.py)."""
+    dim = dim % len(input_sizes)
+    size = input_sizes[dim]
+    if dim == 0 or step != 1 or not isinstance(size, int):
+        return torch._decomp.decompositions.slice_backward(grad, input_sizes, dim, start, end, step)
+    start = min(max(start + size if start < 0 else start, 0), size)
+    end = min(max(end + size if end < 0 else end, start), size)
+    pad = [0, 0] * (len(input_sizes) - 1 - dim) + [start, size - end]
+    return aten.constant_pad_nd(grad, pad, 0.0)
+
+
 def _decompositions() -> dict:
     table = dict(torch._decomp.core_aten_decompositions())
     table[aten.convolution_backward.default] = _conv_input_grad
     table[aten.threshold_backward.default] = _relu_grad
     table[aten.leaky_relu_backward.default] = _leaky_relu_grad
+    table[aten.slice_backward.default] = _slice_grad
+    table.pop(aten.constant_pad_nd.default, None)  # kept whole: an ONNX Pad with constant pads
     return table
 
 

@@ -32,12 +32,24 @@ def _start(args: list[str]) -> subprocess.Popen:
     )
 
 
-def _kill_at_random(args_for_attempt, rng: random.Random, kills: int, window: tuple[float, float]) -> int:
+def _lines(path) -> int:
+    return len(path.read_text().splitlines()) if path.is_file() else 0
+
+
+def _kill_at_random(
+    args_for_attempt, rng: random.Random, kills: int, window: tuple[float, float], progress=None
+) -> int:
     """Start, kill -9 after a random delay, repeat `kills` times, then run to the end.
-    Returns how many kills hit a live process."""
+    With `progress` (a count that grows as the process works, e.g. lines in its log), the delay
+    starts once the count has grown, so that a slow start (imports on a loaded machine) or a fast
+    finish does not decide whether the kill lands mid-run. Returns how many kills hit a live process."""
     hits = 0
     for attempt in range(kills):
+        before = progress() if progress else 0
         proc = _start(args_for_attempt(attempt))
+        deadline = time.monotonic() + 120
+        while progress and progress() <= before and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
         time.sleep(rng.uniform(*window))
         if proc.poll() is None:
             os.kill(proc.pid, signal.SIGKILL)
@@ -61,7 +73,8 @@ def test_training_killed_at_random_points_resumes_to_the_same_weights(tmp_path):
         # a run killed before its first checkpoint has nothing to resume: it starts again
         return [*TRAIN, "--out", str(run), *(["--resume"] if (run / "config.json").exists() else [])]
 
-    hits = _kill_at_random(args, random.Random(0), kills=4, window=(1.5, 4.0))
+    log = run / "metrics.jsonl"
+    hits = _kill_at_random(args, random.Random(0), kills=4, window=(0.0, 0.3), progress=lambda: _lines(log))
     assert hits >= 2, "the kills should interrupt running trainings"
     a, b = load_file(ref / "model.safetensors"), load_file(run / "model.safetensors")
     assert a.keys() == b.keys()
@@ -94,7 +107,8 @@ def test_corrector_killed_at_random_points_resumes_to_the_same_weights(tiny_run,
             return ["train", "corrector", "--out", str(run), "--resume"]
         return [*cmd, "--out", str(run)]
 
-    hits = _kill_at_random(args, random.Random(2), kills=3, window=(1.0, 3.0))
+    log = run / "metrics.jsonl"
+    hits = _kill_at_random(args, random.Random(2), kills=3, window=(0.0, 0.3), progress=lambda: _lines(log))
     assert hits >= 2
     a, b = load_file(ref / "model.safetensors"), load_file(run / "model.safetensors")
     for k in a:
@@ -137,7 +151,10 @@ def test_sharded_png_sampling_killed_and_resumed(mnist_bundle, tmp_path):
         return ["sample", str(mnist_bundle), "-n", n, "--out", str(out), "--num-shards", "2",
                 "--shard-index", shard, "--device", "cpu", "--batch-size", "64"]  # fmt: skip
 
-    hits = _kill_at_random(args, random.Random(1), kills=3, window=(1.0, 2.5))
+    def pngs() -> int:
+        return len(list(out.glob("*.png"))) if out.is_dir() else 0
+
+    hits = _kill_at_random(args, random.Random(1), kills=3, window=(0.0, 0.3), progress=pngs)
     assert hits >= 1
     ganflow(*args(0))  # both shards to completion
     ganflow(*args(1))

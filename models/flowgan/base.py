@@ -67,11 +67,27 @@ class FlatCoupling(nn.Module):
         super().__init__()
         idx = torch.arange(dim)
         keep, change = idx[idx % 2 == parity], idx[idx % 2 != parity]
-        self.register_buffer("keep", keep, persistent=False)
-        self.register_buffer("change", change, persistent=False)
-        self.register_buffer("order", torch.argsort(torch.cat([keep, change])), persistent=False)
-        self.affine = affine
+        self.dim, self.parity, self.affine = dim, parity, affine
+        # odd D: one-hot selection matrices [D, |A|], [D, |B|] (products with them are exact copies)
+        eye = torch.eye(dim)
+        self.register_buffer("pick_a", eye[:, keep].contiguous(), persistent=False)
+        self.register_buffer("pick_b", eye[:, change].contiguous(), persistent=False)
         self.net = mlp(len(keep), hidden, len(change) * (2 if affine else 1), depth)
+
+    def _split(self, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """h [N, D] -> (h_A, h_B). Written without gathers: their gradients scatter into zeros of
+        the batch's size, which the exported DGflow step would compute from the shape on the CPU."""
+        if self.dim % 2 == 0:  # columns come in (even, odd) pairs
+            pair = h.reshape(-1, self.dim // 2, 2).unbind(-1)
+            return pair[self.parity], pair[1 - self.parity]
+        return h @ self.pick_a, h @ self.pick_b
+
+    def _merge(self, h_a: torch.Tensor, h_b: torch.Tensor) -> torch.Tensor:
+        """The inverse of _split."""
+        if self.dim % 2 == 0:
+            pair = (h_a, h_b) if self.parity == 0 else (h_b, h_a)
+            return torch.stack(pair, dim=-1).reshape(-1, self.dim)
+        return h_a @ self.pick_a.T + h_b @ self.pick_b.T
 
     def _params(self, h_a: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         out = self.net(h_a)
@@ -82,15 +98,14 @@ class FlatCoupling(nn.Module):
 
     def forward(self, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """h [N, D] -> (h' [N, D], log|det| [N])."""
-        h_a, h_b = h.index_select(1, self.keep), h.index_select(1, self.change)
+        h_a, h_b = self._split(h)
         s, t = self._params(h_a)
-        out = torch.cat([h_a, h_b * torch.exp(s) + t], dim=1).index_select(1, self.order)
-        return out, s.sum(dim=1)
+        return self._merge(h_a, h_b * torch.exp(s) + t), s.sum(dim=1)
 
     def inverse(self, h: torch.Tensor) -> torch.Tensor:
-        h_a, h_b = h.index_select(1, self.keep), h.index_select(1, self.change)
+        h_a, h_b = self._split(h)
         s, t = self._params(h_a)
-        return torch.cat([h_a, (h_b - t) * torch.exp(-s)], dim=1).index_select(1, self.order)
+        return self._merge(h_a, (h_b - t) * torch.exp(-s))
 
 
 class DiagonalScale(nn.Module):

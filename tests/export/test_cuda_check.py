@@ -78,3 +78,22 @@ def test_every_exported_graph_is_cuda_resident(request, fixture):
     for g in graphs:
         assert cuda_problems(onnx.load(g)) == [], g
     assert np.any([".fp16." in g.name for g in graphs]) == (fixture == "mnist_fp16_bundle")
+
+
+def test_conv_flowgan_dgflow_step_is_cuda_resident(tmp_path):
+    """Real NVP (conv) slices channels: the gradient of a slice used to be a scatter into zeros
+    sized from the batch at run time (shape arithmetic on the CPU); export/refine.py writes it as a
+    constant pad. The MLP couplings split columns without gathers for the same reason."""
+    from tests.conftest import MNIST, ganflow
+
+    if not MNIST.is_file():
+        pytest.skip(f"{MNIST} is absent")
+    ganflow("train", "flowgan", "--data", str(MNIST), "--out", str(tmp_path / "run"), "--objective", "hybrid",
+            "--arch", "realnvp-conv", "--channels", "8", "--steps", "2", "--batch-size", "16", "--eval-every",
+            "100", "--sample-every", "100", "--ckpt-every", "100", "--val-n", "32", "--eval-samples", "32",
+            "--no-progress")  # fmt: skip
+    ganflow("export", str(tmp_path / "run" / "best"), "--out", str(tmp_path / "b"))  # checks parity too
+    graphs = sorted((tmp_path / "b").rglob("*.onnx"))
+    assert "refine" in {g.parent.name for g in graphs}
+    for g in graphs:
+        assert cuda_problems(onnx.load(g)) == [], g
