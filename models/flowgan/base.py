@@ -68,10 +68,10 @@ class FlatCoupling(nn.Module):
         idx = torch.arange(dim)
         keep, change = idx[idx % 2 == parity], idx[idx % 2 != parity]
         self.dim, self.parity, self.affine = dim, parity, affine
-        # odd D: one-hot selection matrices [D, |A|], [D, |B|] (products with them are exact copies)
-        eye = torch.eye(dim)
-        self.register_buffer("pick_a", eye[:, keep].contiguous(), persistent=False)
-        self.register_buffer("pick_b", eye[:, change].contiguous(), persistent=False)
+        if dim % 2:  # one-hot selection matrices [D, |A|], [D, |B|] (products with them are exact copies)
+            eye = torch.eye(dim)
+            self.register_buffer("pick_a", eye[:, keep].contiguous(), persistent=False)
+            self.register_buffer("pick_b", eye[:, change].contiguous(), persistent=False)
         self.net = mlp(len(keep), hidden, len(change) * (2 if affine else 1), depth)
 
     def _split(self, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

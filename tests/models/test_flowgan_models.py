@@ -110,3 +110,18 @@ def test_save_load_keeps_the_density(tmp_path, arch):
     _, mods = load_modules(tmp_path)
     x = g(torch.randn(5, g.config.latent_dim))
     assert torch.equal(mods["generator"].log_prob(x), g.log_prob(x))
+
+
+@pytest.mark.parametrize("dim", [2, 7, 784])
+@pytest.mark.parametrize("parity", [0, 1])
+def test_flat_coupling_split_is_the_even_odd_mask(dim, parity):
+    """The gather-free split/merge (kept for a CUDA-resident DGflow step) is exactly h[:, even/odd]."""
+    from ganflow.models.flowgan.base import FlatCoupling
+
+    c = FlatCoupling(dim, parity, hidden=8, depth=1, affine=True)
+    h = torch.randn(5, dim)
+    idx = torch.arange(dim)
+    keep, change = idx[idx % 2 == parity], idx[idx % 2 != parity]
+    a, b = c._split(h)
+    assert torch.equal(a, h[:, keep]) and torch.equal(b, h[:, change])
+    assert torch.equal(c._merge(a, b), h)
