@@ -9,7 +9,8 @@ batch size, it times whole batches (latents drawn, every stage, the samples back
   - ort-cuda-graph: the same with --cuda-graph (decode and DGflow steps replay captured graphs)
   - ort-cuda-fp16:  --cuda-graph --precision fp16, when the bundle was exported with --fp16
   - torch-cuda:    the same networks, weights from the bundle's model.safetensors, eager
-  - torch-compile: torch.compile (mode reduce-overhead at batch <= 64, max-autotune above)
+  - torch-compile: torch.compile (--compile-mode; auto = reduce-overhead at batch <= 64,
+                   max-autotune above; the row records the mode)
   - ort-cpu, torch-cpu: the same on the CPU
 Medians of --reps timed batches after --warmup batches. Beside each large-batch figure, the
 arithmetic floor: FLOPs per sample (torch.utils.flop_counter) over the measured matmul peak, and
@@ -182,6 +183,50 @@ def floor(fn, modules, dev: str, batch: int, peaks: dict[str, float], x_bytes: i
     }
 
 
+# --- the issue's targets --------------------------------------------------------------------------
+
+ORT_FP32 = ("ort-cuda", "ort-cuda-graph")  # the sampler's fp32 configurations on CUDA
+
+
+def _sps(row: dict, system: str) -> float | None:
+    return row[system]["samples_per_s"] if system in row else None
+
+
+def target_of(row: dict) -> tuple[str, float, float] | None:
+    """(what, measured ratio, required ratio) for a row that a target applies to, else None.
+
+    CPU: ORT CPU >= PyTorch CPU at every batch size. CUDA, plain and dgflow: ganflow's faster fp32
+    configuration >= 1.5x PyTorch eager at batch <= 64 and >= torch.compile at batch >= 1024."""
+    if row["device"] == "cpu":
+        if _sps(row, "ort-cpu") and _sps(row, "torch-cpu"):
+            return "ort-cpu / torch-cpu", _sps(row, "ort-cpu") / _sps(row, "torch-cpu"), 1.0
+        return None
+    ort = max((_sps(row, k) or 0.0 for k in ORT_FP32), default=0.0)
+    if row["method"] not in ("plain", "dgflow") or not ort:
+        return None
+    if row["batch"] <= 64 and _sps(row, "torch-cuda"):
+        return "best ort-cuda fp32 / torch-cuda eager", ort / _sps(row, "torch-cuda"), 1.5
+    if row["batch"] >= 1024 and _sps(row, "torch-compile"):
+        return "best ort-cuda fp32 / torch.compile", ort / _sps(row, "torch-compile"), 1.0
+    return None
+
+
+def summary(rows: list[dict]) -> str:
+    """A markdown table of every targeted row: the ratio, and by how much a missed target is missed."""
+    lines = ["| device | method | batch | ratio | measured | target | verdict |", "| --- " * 7 + "|"]
+    for row in rows:
+        t = target_of(row)
+        if t is None:
+            continue
+        what, ratio, need = t
+        verdict = "met" if ratio >= need else f"missed by {100 * (1 - ratio / need):.0f}%"
+        lines.append(
+            f"| {row['device']} | {row['method']} | {row['batch']} | {what} | {ratio:.2f}x | "
+            f">= {need:g}x | {verdict} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 # --- main ---------------------------------------------------------------------------------------
 
 
@@ -193,8 +238,15 @@ def main() -> None:
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--reps", type=int, default=10)
     ap.add_argument("--no-compile", action="store_true", help="skip torch.compile")
+    ap.add_argument(
+        "--compile-mode",
+        default="auto",
+        choices=["auto", "reduce-overhead", "max-autotune", "default"],
+        help="torch.compile mode (max-autotune tunes each batch shape: minutes on a GPU)",
+    )
     ap.add_argument("--devices", default="cpu,cuda", help="which of cpu, cuda to time (cuda where present)")
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--summary", type=Path, help="also write the targets table (markdown) here")
     ap.add_argument("--threads", type=int, help="CPU threads for both torch and onnxruntime [their defaults]")
     args = ap.parse_args()
     if args.threads:
@@ -254,7 +306,9 @@ def main() -> None:
                             bundle, dev, method, batch, None, cuda_graph=True, precision="fp16"
                         )
                 if not args.no_compile and dev == "cuda":
-                    mode = "reduce-overhead" if batch <= 64 else "max-autotune"
+                    mode = args.compile_mode
+                    if mode == "auto":
+                        mode = "reduce-overhead" if batch <= 64 else "max-autotune"
                     key = (method, mode)
                     if key not in compiled:
                         compiled[key] = torch.compile(fns[method], mode=mode, dynamic=False)
@@ -263,6 +317,8 @@ def main() -> None:
                 for system, times in time_batches(systems, dev, args.warmup, reps).items():
                     med = statistics.median(times)
                     row[system] = {"latency_s": med, "samples_per_s": batch / med, "reps": reps}
+                if "torch-compile" in row:
+                    row["torch-compile"]["mode"] = mode
                 if batch >= 1024:
                     row["floor"] = floor(fns[method], mods, dev, batch, peaks, x_bytes, d)
                 rows.append(row)
@@ -271,6 +327,9 @@ def main() -> None:
                     args.json.write_text(json.dumps({**header, "rows": rows}, indent=2) + "\n")
     if args.json:
         args.json.write_text(json.dumps({**header, "rows": rows}, indent=2) + "\n")
+    print(summary(rows))
+    if args.summary:
+        args.summary.write_text(summary(rows))
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@
 #   1. the cuda-marked tests (CUDA vs CPU, --cuda-graph, fp16, no CPU fallback)   -> $OUT/pytest_cuda.log
 #   2. a bench bundle like benchmarks/results/sampling_cpu.md's, exported with --fp16
 #   3. benchmarks/sampling.py, plain and dgflow first (the issue's targets), batches 1..16384
-#                                                                                 -> $OUT/sampling_h200.json
+#                                              -> $OUT/sampling_h200.json, $OUT/targets_h200.md
 # Each step has its own time limit so that the whole stays inside one 10-minute call.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -33,6 +33,9 @@ timeout 150 bash -c "
     --normalize-emd --eval-every 100000 --no-progress --device cuda &&
   $G export $B/rw --out $B/bundle --fp16" 2>&1 | tail -8
 
-timeout 300 $PY benchmarks/sampling.py $B/bundle --devices cuda --methods plain,dgflow,latent-rs --batches 1,64,1024,16384 \
-  --reps 10 --warmup 3 --json "$OUT/sampling_h200.json" 2>&1 | cut -c1-400 | tail -30
+# reduce-overhead (CUDA graphs) at every batch: max-autotune tunes each batch shape for minutes,
+# more than one call leaves; rerun with --compile-mode max-autotune --methods plain --batches 1024,16384
+timeout 300 $PY benchmarks/sampling.py $B/bundle --devices cuda --methods plain,dgflow,latent-rs \
+  --batches 1,64,1024,16384 --reps 10 --warmup 3 --compile-mode reduce-overhead \
+  --json "$OUT/sampling_h200.json" --summary "$OUT/targets_h200.md" 2>&1 | cut -c1-400 | tail -30
 ls -la "$OUT"
