@@ -12,7 +12,7 @@ from ganflow.sampler.bundle import MANIFEST, Bundle, sha256_file
 from ganflow.sampler.errors import InputError
 from ganflow.sampler.hub import open_bundle
 from ganflow.sampler.pipeline import Pipeline
-from ganflow.sampler.runtime import Runtime
+from ganflow.sampler.runtime import CUDA, Runtime
 from ganflow.sampler.writers import open_writer, shard_path, writer_format
 
 
@@ -101,12 +101,15 @@ def sample_to(
     except BaseException:
         writer.abort()
         raise
+    notes = [runtime.note] if runtime.note else []
+    if precision != "fp32" and runtime.provider != CUDA:
+        notes.append("fp16 graphs run on the CPU through fp32 kernels (slower than fp32); fp16 is for CUDA")
     report = dict(pipe.stats)
     report.update(
         out=str(path),
         shard=f"{shard_index}/{num_shards}: samples [{start}, {stop})",
         provider=runtime.provider,
-        device_note=runtime.note,
+        device_note="; ".join(notes),
         samples_per_s=report["samples"] / max(report["seconds"], 1e-9),
     )
     return report

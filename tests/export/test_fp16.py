@@ -93,3 +93,4 @@ def test_cli_export_fp16(mnist_bundle, tmp_path):
     r = ganflow("sample", str(tmp_path / "b"), "-n", "16", "--out", str(tmp_path / "s.npz"), "--precision",
                 "fp16", "--device", "cpu")  # fmt: skip
     assert "precision: generator fp16" in r.stdout
+    assert "note: fp16 graphs run on the CPU through fp32 kernels" in r.stderr
