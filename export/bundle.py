@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from ganflow.export.card import model_card
-from ganflow.export.components import export_graph, graphs_of
+from ganflow.export.components import cuda_placement, export_graph, graphs_of
 from ganflow.export.onnx_export import OPSET
 from ganflow.export.refine import DEFAULTS as DGFLOW_DEFAULTS
 from ganflow.models import load_modules
@@ -63,6 +63,7 @@ def export_bundle(
                 "outputs": _io(spec.outputs),
                 "opset": OPSET,
             }
+            cuda_placement(path, components[graph.component], log)
             if fp16:
                 _add_fp16(graph, tmp, components[graph.component], log)
         shutil.copyfile(run / WEIGHTS if run.is_dir() else run, tmp / WEIGHTS)
@@ -103,9 +104,6 @@ def export_bundle(
 
 def _add_fp16(graph, tmp: Path, entry: dict[str, Any], log) -> None:
     """Export graph's fp16 twin into tmp and record it in the manifest entry, if it validates."""
-    import onnx
-
-    from ganflow.export.components import check_cuda_placement
     from ganflow.export.fp16 import FP16_RTOL, export_fp16, half_graph
 
     gen = _gen()
@@ -119,10 +117,9 @@ def _add_fp16(graph, tmp: Path, entry: dict[str, Any], log) -> None:
         path.unlink()
         log(f"fp16 {graph.component}: not shipped, {err:.2e} of scale from fp32 (> {tol:g})")
         return
-    check_cuda_placement(onnx.load(str(path)), path)
-    entry["variants"] = {
-        "fp16": {"path": half.spec.path, "sha256": sha256_file(path), "rel_error_vs_fp32": err}
-    }
+    variant = {"path": half.spec.path, "sha256": sha256_file(path), "rel_error_vs_fp32": err}
+    cuda_placement(path, variant, log)
+    entry["variants"] = {"fp16": variant}
     log(f"exported {graph.component} fp16: {half.spec.path} (max error {err:.2e} of scale vs fp32)")
 
 

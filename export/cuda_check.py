@@ -8,13 +8,14 @@ fallback_cpu_capability.cc, GetCpuPreferredNodes):
   - Shape and Size put their output in CPU memory; a node reading it anywhere but an input the CUDA
     kernel declares as a CPU input (Reshape's shape, Expand's shape, Slice's starts/ends/axes/steps,
     ...) is moved to the CPU, and so would be what it feeds. We flag every such consumer, which is
-    at least as strict as onnxruntime.
+    at least as strict as onnxruntime;
+  - a ConvTranspose with asymmetric padding is left to the CPU (CUDA provider, conv_transpose.cc).
 """
 
 from __future__ import annotations
 
 import onnx
-from onnx import TensorProto
+from onnx import TensorProto, helper
 
 from ganflow.export.cuda_ops import CUDA_KERNELS
 
@@ -87,6 +88,11 @@ def cuda_problems(model: onnx.ModelProto) -> list[str]:
                 problems.append(f"{where}: no CUDA kernel for {node.op_type}-{since} (export/cuda_ops.py)")
             elif t is not None and not any(t in r[2] for r in regs):
                 problems.append(f"{where}: the CUDA kernel of {node.op_type}-{since} lacks this element type")
+        if node.op_type == "ConvTranspose":  # onnxruntime drops these from the CUDA provider
+            attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+            pads, auto = list(attrs.get("pads", [])), attrs.get("auto_pad", b"NOTSET")
+            if pads[: len(pads) // 2] != pads[len(pads) // 2 :] or auto in (b"SAME_UPPER", b"SAME_LOWER"):
+                problems.append(f"{where}: asymmetric padding, which the CUDA ConvTranspose does not support")
         for i, name in enumerate(node.input):
             if name in cpu_values and i not in CPU_INPUTS.get(node.op_type, set()):
                 problems.append(f"{where}: reads the shape {name!r} at input {i}, so it would run on the CPU")

@@ -63,10 +63,10 @@ class Decoder:
     def __init__(self, ctx: Context) -> None:
         self.comp = comp = ctx.bundle.component("generator", "decoding")
         self.runtime = ctx.runtime
-        self.session = ctx.runtime.session(comp)
+        self.session = None if ctx.runtime.cuda_graph else ctx.runtime.session(comp)
         self.input = comp.inputs[0]["name"]
         self.range = ctx.bundle.data_range
-        self._bound: dict[int, FixedBinding] = {}  # rows -> binding (--cuda-graph)
+        self._bound: dict[int, FixedBinding] = {}  # rows -> binding on a session of its own (--cuda-graph)
 
     def _run_graph(self, z: np.ndarray) -> np.ndarray:
         rows = min([r for r in self._bound if r >= len(z)] or [len(z)])
@@ -77,9 +77,10 @@ class Decoder:
                 {self.input: c.inputs[0]["shape"][1:]}, {c.outputs[0]["name"]: c.outputs[0]["shape"][1:]},
             )  # fmt: skip
         bound = self._bound[rows]
-        bound.set(self.input, z)
-        bound.run()
-        return bound.get(self.comp.outputs[0]["name"], len(z))
+        with self.runtime.graph_lock:
+            bound.set(self.input, z)
+            bound.run()
+            return bound.get(self.comp.outputs[0]["name"], len(z))
 
     def __call__(self, z: np.ndarray) -> np.ndarray:
         if self.runtime.cuda_graph:

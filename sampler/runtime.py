@@ -41,8 +41,11 @@ class Runtime:
     allow_cpu_fallback: bool = False  # CUDA: let nodes without a CUDA kernel run on the CPU (slow)
     provider: str = field(init=False, default=CPU)
     note: str = field(init=False, default="")
-    _sessions: dict[tuple[str, str | None], Any] = field(init=False, default_factory=dict, repr=False)
+    _sessions: dict[str, Any] = field(init=False, default_factory=dict, repr=False)
     _lock: threading.Lock = field(init=False, default_factory=threading.Lock, repr=False)
+    # --cuda-graph: onnxruntime captures in CUDA's global capture mode, which another thread's
+    # allocation or copy would break; bound graphs run one at a time under this lock
+    graph_lock: threading.Lock = field(init=False, default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
         if self.device not in DEVICES:
@@ -100,14 +103,16 @@ class Runtime:
         """The session for one bundle component, checked against the manifest's signature.
 
         Sessions are cached per graph file: pipelines built on one Runtime share them, and
-        onnxruntime's `run` may be called from several threads at once. With --cuda-graph, a
-        `graph_slot` names a session of its own that captures one CUDA graph: its caller binds
-        fixed buffers to it and never shares it."""
-        slot = graph_slot if self.cuda_graph and self.provider == CUDA else None
-        key = (str(self.graph_path(component)), slot)
+        onnxruntime's `run` may be called from several threads at once. Under --cuda-graph a
+        `graph_slot` asks for a session of the caller's own, not cached: it captures one CUDA graph
+        with the caller's buffers, and a replay always uses those buffers, so it must never be
+        handed to another caller."""
+        if graph_slot is not None and self.cuda_graph and self.provider == CUDA:
+            return self._create(component, cuda_graph=True)
+        key = str(self.graph_path(component))
         with self._lock:
             if key not in self._sessions:
-                self._sessions[key] = self._create(component, cuda_graph=slot is not None)
+                self._sessions[key] = self._create(component)
             return self._sessions[key]
 
     def _load(self, path: Path, strict: bool, cuda_graph: bool) -> Any:
@@ -119,9 +124,11 @@ class Runtime:
             cuda_opts["enable_cuda_graph"] = "1"
         if not strict:
             return self.ort.InferenceSession(str(path), so, providers=[(CUDA, cuda_opts), CPU])
-        # onnxruntime refuses the no-fallback flag when the CPU provider is listed explicitly
+        # onnxruntime refuses the no-fallback flag when the CPU provider is listed explicitly, and
+        # its Python wrapper would retry a failed CUDA provider on the CPU with this same flag
         so.add_session_config_entry(NO_FALLBACK, "1")
-        return self.ort.InferenceSession(str(path), so, providers=[(CUDA, cuda_opts)])
+        so.log_severity_level = 4  # a refusal is explained by _create, not printed by onnxruntime
+        return self.ort.InferenceSession(str(path), so, providers=[(CUDA, cuda_opts)], enable_fallback=0)
 
     def _create(self, component: Component, cuda_graph: bool = False) -> Any:
         path = self.graph_path(component)
@@ -130,17 +137,26 @@ class Runtime:
             try:
                 sess = self._load(path, strict, cuda_graph)
             except Exception as e:  # onnxruntime raises its own exception types
-                if not (strict and FALLBACK_REFUSED in str(e)):
+                if self.provider != CUDA:
                     raise
-                # some node would run on the CPU: either the CUDA provider did not load at all
-                # (then every node is on the CPU) or this graph has an op without a CUDA kernel
-                sess = self._load(path, False, cuda_graph)
+                # why did it fail? A plain CUDA session (CPU fallback allowed, no capture) tells:
+                # CUDA did not load at all (it runs on the CPU: handled below), or it loads and
+                # this graph has nodes that fall back to the CPU (no CUDA kernel), which neither
+                # the no-fallback flag nor a CUDA-graph capture accepts
+                sess = self._load(path, False, False)
                 if sess.get_providers()[0] == CUDA:
-                    raise DeviceError(
-                        f"{component.name} ({path.name}) has nodes without a CUDA kernel that would run "
-                        "on the CPU, with a copy each way per call; re-export the bundle with this "
-                        "ganflow, or pass --allow-cpu-fallback to run it anyway"
-                    ) from None
+                    if FALLBACK_REFUSED in str(e):
+                        raise DeviceError(
+                            f"{component.name} ({path.name}) has nodes without a CUDA kernel that would "
+                            "run on the CPU, with a copy each way per call; re-export the bundle with this "
+                            "ganflow, or pass --allow-cpu-fallback to run it anyway"
+                        ) from None
+                    if cuda_graph:
+                        raise DeviceError(
+                            f"{component.name} ({path.name}) cannot be captured as a CUDA graph "
+                            f"({str(e).splitlines()[0][:160]}); drop --cuda-graph"
+                        ) from None
+                    raise
         except DeviceError:
             raise
         except Exception as e:

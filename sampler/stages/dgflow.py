@@ -36,7 +36,7 @@ class DGflow:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
         comp = ctx.bundle.component("refine", "dgflow")
-        self.session = ctx.runtime.session(comp)
+        self.session = None if ctx.runtime.cuda_graph else ctx.runtime.session(comp)
         self.names = [i["name"] for i in comp.inputs]  # z, noise, eta, gamma
         self.output = comp.outputs[0]["name"]
         self.d = int(comp.inputs[0]["shape"][1])
@@ -55,7 +55,7 @@ class DGflow:
                 "(f is fixed at export); drop --dg-f or export the run with another f"
             )
         self.steps, self.f = int(steps), f
-        self.cuda = ctx.runtime.provider == CUDA and self.session.get_providers()[0] == CUDA
+        self.cuda = ctx.runtime.provider == CUDA
         self.stats = {
             "dgflow_steps": self.steps,
             "dgflow_eta": self.eta,
@@ -139,14 +139,16 @@ class DGflow:
         """The steps on fixed buffers (--cuda-graph: each run after the first replays a capture).
         The buffers hold max(batch) rows; a smaller batch is zero-padded."""
         rows = min([r for r in self._pairs if r >= len(z)] or [len(z)])
-        ping, pong = self._pair(rows)
-        ping.set(self.names[0], z)
-        for k in range(self.steps):
-            step = ping if k % 2 == 0 else pong
-            step.set(self.names[1], self.noise(lo, hi, k))
-            step.run()
-        # after an odd number of steps z is in b (ping's output), after an even number in a
-        z = ping.get(self.output if self.steps % 2 else self.names[0], hi - lo)
+        noise = [self.noise(lo, hi, k) for k in range(self.steps)]
+        with self.ctx.runtime.graph_lock:
+            ping, pong = self._pair(rows)
+            ping.set(self.names[0], z)
+            for k in range(self.steps):
+                step = ping if k % 2 == 0 else pong
+                step.set(self.names[1], noise[k])
+                step.run()
+            # after an odd number of steps z is in b (ping's output), after an even number in a
+            z = ping.get(self.output if self.steps % 2 else self.names[0], hi - lo)
         self._check(z, self.steps)
         return z
 

@@ -80,20 +80,46 @@ def test_every_exported_graph_is_cuda_resident(request, fixture):
     assert np.any([".fp16." in g.name for g in graphs]) == (fixture == "mnist_fp16_bundle")
 
 
-def test_conv_flowgan_dgflow_step_is_cuda_resident(tmp_path):
+@pytest.mark.parametrize("arch", [["--arch", "realnvp-conv", "--channels", "8"], ["--arch", "nice"]])
+def test_flowgan_graphs_are_cuda_resident(tmp_path, arch):
     """Real NVP (conv) slices channels: the gradient of a slice used to be a scatter into zeros
     sized from the batch at run time (shape arithmetic on the CPU); export/refine.py writes it as a
-    constant pad. The MLP couplings split columns without gathers for the same reason."""
+    constant pad. The MLP couplings split columns without gathers for the same reason. NICE's
+    default logistic prior brings Sign."""
     from tests.conftest import MNIST, ganflow
 
     if not MNIST.is_file():
         pytest.skip(f"{MNIST} is absent")
     ganflow("train", "flowgan", "--data", str(MNIST), "--out", str(tmp_path / "run"), "--objective", "hybrid",
-            "--arch", "realnvp-conv", "--channels", "8", "--steps", "2", "--batch-size", "16", "--eval-every",
-            "100", "--sample-every", "100", "--ckpt-every", "100", "--val-n", "32", "--eval-samples", "32",
-            "--no-progress")  # fmt: skip
-    ganflow("export", str(tmp_path / "run" / "best"), "--out", str(tmp_path / "b"))  # checks parity too
+            *arch, "--steps", "2", "--batch-size", "16", "--eval-every", "100", "--sample-every", "100",
+            "--ckpt-every", "100", "--val-n", "32", "--eval-samples", "32", "--no-progress")  # fmt: skip
+    r = ganflow("export", str(tmp_path / "run" / "best"), "--out", str(tmp_path / "b"))  # checks parity too
+    assert "warning" not in r.stdout + r.stderr
     graphs = sorted((tmp_path / "b").rglob("*.onnx"))
     assert "refine" in {g.parent.name for g in graphs}
     for g in graphs:
         assert cuda_problems(onnx.load(g)) == [], g
+
+
+def test_a_graph_that_would_fall_back_is_exported_with_a_warning(tmp_path):
+    from ganflow.export.components import cuda_placement
+
+    idx = helper.make_tensor("i", TensorProto.INT64, [], [0])
+    m = _model([helper.make_node("Shape", ["x"], ["s"]), helper.make_node("Gather", ["s", "i"], ["n"]),
+                helper.make_node("Cast", ["n"], ["y"], to=TensorProto.FLOAT)],
+               [X], [helper.make_tensor_value_info("y", TensorProto.FLOAT, [])], [idx])  # fmt: skip
+    onnx.save(m, tmp_path / "g.onnx")
+    entry, lines = {}, []
+    cuda_placement(tmp_path / "g.onnx", entry, lines.append)
+    assert "Gather" in entry["cuda_cpu_nodes"][0]
+    assert lines[0].startswith("warning: g.onnx: ") and "--allow-cpu-fallback" in lines[0], lines
+
+
+def test_asymmetric_conv_transpose_is_flagged():
+    w = helper.make_tensor("w", TensorProto.FLOAT, [1, 1, 2, 2], [1.0] * 4)
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 1, 4, 4])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 1, 8, 8])
+    for pads, flagged in (([0, 0, 0, 0], False), ([0, 0, 1, 1], True)):
+        node = helper.make_node("ConvTranspose", ["x", "w"], ["y"], strides=[2, 2], pads=pads)
+        problems = cuda_problems(_model([node], [x], [y], [w]))
+        assert bool(problems) == flagged and all("asymmetric" in p for p in problems)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
+import onnx
 import onnxruntime as ort
 import pytest
 import torch
 
 from ganflow.export.components import EXPORTERS, export_graph
+from ganflow.export.cuda_check import cuda_problems
 from ganflow.models import FLOWS, build_component
 
 
@@ -24,6 +26,7 @@ def test_flow_graphs_export_with_parity(tmp_path, arch):
     for g in graphs:
         paths[g.component] = tmp_path / g.spec.path
         assert export_graph(g, paths[g.component]) < 1e-3  # parity at batch 1, 7, 64 inside
+        assert cuda_problems(onnx.load(paths[g.component])) == []  # stays on the CUDA provider
     # the two graphs agree with each other: log_q of the sampled z is log_prob(z)
     h = np.random.default_rng(0).standard_normal((7, 4)).astype(np.float32)
     z, log_q = ort.InferenceSession(str(paths["flow"])).run(None, {"h": h})

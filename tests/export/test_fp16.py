@@ -94,3 +94,10 @@ def test_cli_export_fp16(mnist_bundle, tmp_path):
                 "fp16", "--device", "cpu")  # fmt: skip
     assert "precision: generator fp16" in r.stdout
     assert "note: fp16 graphs run on the CPU through fp32 kernels" in r.stderr
+
+
+def test_non_finite_fp16_output_fails_validation():
+    """A weight that overflows fp16 gives inf/NaN: the error is inf, never a NaN that compares False."""
+    assert fp16_mod._rel(np.array([np.nan, 0.0]), np.array([1.0, 0.0]), 0.0) == float("inf")
+    assert fp16_mod._rel(np.array([np.inf]), np.array([1.0]), 0.0) == float("inf")
+    assert fp16_mod._rel(np.array([1.01, 0.0]), np.array([1.0, 0.0]), 0.0) == pytest.approx(0.01)

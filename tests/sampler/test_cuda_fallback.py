@@ -16,7 +16,7 @@ from ganflow.sampler.sample import sample_to
 def _broken_cuda_ort():
     """onnxruntime that lists CUDA but creates CPU sessions, as when libcudnn is missing."""
 
-    def session(path, options=None, providers=None):
+    def session(path, options=None, providers=None, enable_fallback=1):
         try:
             strict = options.get_session_config_entry(runtime.NO_FALLBACK) == "1"
         except RuntimeError:  # never set

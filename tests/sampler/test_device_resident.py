@@ -80,13 +80,16 @@ def _fake_ort(calls: list, cuda_loads=True, cpu_nodes=False):
     """onnxruntime that lists CUDA. With cuda_loads, sessions report CUDA first; with cpu_nodes,
     a session that disables CPU fallback fails as onnxruntime does when a node would fall back."""
 
-    def session(path, options=None, providers=None):
+    def session(path, options=None, providers=None, enable_fallback=1):
         try:
             strict = options.get_session_config_entry(NO_FALLBACK) == "1"
         except RuntimeError:  # onnxruntime raises for a key that was never set
             strict = False
         calls.append((strict, [p[0] if isinstance(p, tuple) else p for p in providers]))
-        if strict and (cpu_nodes or not cuda_loads):
+        assert not strict or enable_fallback == 0  # else its wrapper retries on the CPU with the flag
+        if strict and not cuda_loads:  # the CUDA provider's own error (no retry: enable_fallback=0)
+            raise RuntimeError("CUDA failure 100: no CUDA-capable device is detected")
+        if strict and cpu_nodes:
             raise RuntimeError(
                 "[ONNXRuntimeError] : 1 : FAIL : This session contains graph nodes that are assigned to the "
                 "default CPU EP, but fallback to CPU EP has been explicitly disabled by the user."
