@@ -173,3 +173,13 @@ def test_every_graph_loads_on_cuda_without_fallback(mnist_fp16_bundle, tiny_bund
             rt = Runtime("cuda", precision=precision)
             for comp in b.components.values():
                 assert rt.session(comp).get_providers()[0] == "CUDAExecutionProvider"
+
+
+def test_cuda_graph_sessions_are_never_shared(tiny_bundle, monkeypatch):
+    """A captured session replays with the buffers it was captured with: each caller gets its own."""
+    calls = []
+    monkeypatch.setattr(runtime_mod, "import_ort", lambda: _fake_ort(calls))
+    rt = Runtime("cuda", cuda_graph=True)
+    comp = load_bundle(tiny_bundle).components["generator"]
+    assert rt.session(comp, "decode-64") is not rt.session(comp, "decode-64")
+    assert rt.session(comp) is rt.session(comp)  # plain sessions stay shared
