@@ -29,8 +29,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ganflow.export.components import Graph, GraphSpec
-from ganflow.export.onnx_export import export_onnx
+from ganflow.export.components import Graph, GraphSpec, write_graph
 from ganflow.export.refine import DGflowStep, TracedStep
 
 # component -> tolerance: max |fp16 - fp32| <= FP16_RTOL * max |fp32| (of the drift, for refine)
@@ -104,9 +103,5 @@ def fp16_error(graph: Graph, reference: nn.Module, path: str | Path, seed: int =
 
 def export_fp16(graph: Graph, reference: nn.Module, path: str | Path) -> float:
     """Export the fp16 graph to `path` and return its relative error against `reference`."""
-    gen = torch.Generator().manual_seed(0)
-    example = graph.spec.make_inputs(8, gen)
-    names = [n for n, _ in graph.spec.inputs]
-    outputs = [n for n, _ in graph.spec.outputs]
-    export_onnx(graph.module, example, names, outputs, path, graph.spec.dynamic_batch)
+    write_graph(graph, path)
     return fp16_error(graph, reference, path)

@@ -16,6 +16,12 @@ from typing import Any
 import numpy as np
 
 
+def capture_rows(captured, n: int) -> int:
+    """The buffer size a batch of n runs in: the smallest already captured size that holds it,
+    else n (a new capture)."""
+    return min([r for r in captured if r >= n] or [n])
+
+
 class FixedBinding:
     """One session with its inputs and outputs bound to buffers of a fixed batch `rows`.
 
@@ -33,7 +39,7 @@ class FixedBinding:
         outputs: Mapping[str, Sequence[int]],
         shared: Mapping[str, Any] | None = None,
     ) -> None:
-        self.session, self.rows, self.device = session, rows, device
+        self.session, self.rows = session, rows
         shared = dict(shared or {})
         self.values: dict[str, Any] = {}
         self.batched: dict[str, bool] = {}

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from ganflow.sampler.binding import FixedBinding
+from ganflow.sampler.binding import FixedBinding, capture_rows
 from ganflow.sampler.bundle import Bundle
 from ganflow.sampler.errors import ComponentMissingError, InputError, MethodError, NumericsError
 from ganflow.sampler.registry import Registry
@@ -69,7 +69,7 @@ class Decoder:
         self._bound: dict[int, FixedBinding] = {}  # rows -> binding on a session of its own (--cuda-graph)
 
     def _run_graph(self, z: np.ndarray) -> np.ndarray:
-        rows = min([r for r in self._bound if r >= len(z)] or [len(z)])
+        rows = capture_rows(self._bound, len(z))
         if rows not in self._bound:
             rt, c = self.runtime, self.comp
             self._bound[rows] = FixedBinding(

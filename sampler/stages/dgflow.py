@@ -7,7 +7,7 @@ import time
 
 import numpy as np
 
-from ganflow.sampler.binding import FixedBinding
+from ganflow.sampler.binding import FixedBinding, capture_rows
 from ganflow.sampler.errors import InputError, NumericsError
 from ganflow.sampler.runtime import CUDA
 from ganflow.sampler.stages.base import BLOCK, REFINERS, BlockCache, Context, span
@@ -138,7 +138,7 @@ class DGflow:
     def _run_graph(self, z: np.ndarray, lo: int, hi: int) -> np.ndarray:
         """The steps on fixed buffers (--cuda-graph: each run after the first replays a capture).
         The buffers hold max(batch) rows; a smaller batch is zero-padded."""
-        rows = min([r for r in self._pairs if r >= len(z)] or [len(z)])
+        rows = capture_rows(self._pairs, len(z))
         noise = [self.noise(lo, hi, k) for k in range(self.steps)]
         with self.ctx.runtime.graph_lock:
             ping, pong = self._pair(rows)
