@@ -37,7 +37,7 @@ GAN = [
 ]
 
 
-def torchrun(*args: str, nproc: int = 2) -> subprocess.CompletedProcess:
+def _launch(target: list[str], nproc: int) -> subprocess.CompletedProcess:
     cmd = [
         sys.executable,
         "-m",
@@ -45,14 +45,22 @@ def torchrun(*args: str, nproc: int = 2) -> subprocess.CompletedProcess:
         "--nproc-per-node",
         str(nproc),
         "--standalone",
-        "-m",
-        "ganflow.sampler.cli",
-        *args,
+        *target,
     ]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return proc
+
+
+def torchrun(*args: str, nproc: int = 2) -> subprocess.CompletedProcess:
+    """`ganflow *args` under torchrun (must succeed)."""
+    return _launch(["-m", "ganflow.sampler.cli", *args], nproc)
+
+
+def torchrun_script(script, nproc: int = 2) -> subprocess.CompletedProcess:
+    """A Python script under torchrun (must succeed)."""
+    return _launch([str(script)], nproc)
 
 
 @pytest.mark.parametrize("loss", ["bce", "wgan-gp"])
@@ -103,17 +111,7 @@ def test_classifier_under_torchrun(tmp_path):
     )
     script = tmp_path / "train.py"
     script.write_text(code)
-    cmd = [
-        sys.executable,
-        "-m",
-        "torch.distributed.run",
-        "--nproc-per-node",
-        "2",
-        "--standalone",
-        str(script),
-    ]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    torchrun_script(script)
     meta = json.loads((tmp_path / "c" / "config.json").read_text())
     assert meta["summary"]["step"] == 8 and 0 <= meta["summary"]["metrics"]["test_accuracy"] <= 1
 
@@ -189,15 +187,4 @@ def test_process_group_is_torn_down_before_interpreter_shutdown(tmp_path):
         "dist.destroy_process_group()\n"
         "assert threads() == before, f'{threads()} threads after destroy, {before} before init'\n"
     )
-    cmd = [
-        sys.executable,
-        "-m",
-        "torch.distributed.run",
-        "--nproc-per-node",
-        "2",
-        "--standalone",
-        str(script),
-    ]
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    torchrun_script(script)
