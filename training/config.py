@@ -24,6 +24,7 @@ class TrainConfig:
     sample_every: int = 500
     ckpt_every: int = 500
     eval_samples: int = 2000
+    ema: float | None = None  # decay of the generator's weight average (e.g. 0.999); None: no EMA
 
     def __post_init__(self) -> None:
         from ganflow.training.losses import LOSSES
@@ -48,6 +49,8 @@ class TrainConfig:
             raise ValueError("learning rates must be > 0")
         if len(self.betas) != 2 or not all(0 <= b < 1 for b in self.betas):
             raise ValueError(f"betas must be two numbers in [0, 1), got {self.betas}")
+        if self.ema is not None and not 0.0 < self.ema < 1.0:
+            raise ValueError(f"ema must be a decay in (0, 1), got {self.ema}")
         if self.gp_weight < 0:
             raise ValueError("gp_weight must be >= 0")
 

@@ -14,8 +14,8 @@ TRAIN_METRICS = ("fid", "is", "mode", "modes")  # the cheap ones; those that app
 class TrainingEval:
     """Metrics of generated samples against the data's test split, built on first use."""
 
-    def __init__(self, data: Dataset, metrics: tuple[str, ...] | None = None) -> None:
-        self.data, self.metrics, self._ev = data, metrics, None
+    def __init__(self, data: Dataset, metrics: tuple[str, ...] | None = None, split: str = "test") -> None:
+        self.data, self.metrics, self.split, self._ev = data, metrics, split, None
 
     def __call__(self, x: np.ndarray) -> dict[str, float]:
         """x [N, *shape] -> {metric name: value}, plus the fraction of non-finite samples."""
@@ -26,7 +26,7 @@ class TrainingEval:
         if self._ev is None:
             from ganflow.sampler.evaluate import make_evaluator
 
-            self._ev = make_evaluator(self.data.source, "test", dataset=self.data.spec.name)
+            self._ev = make_evaluator(self.data.source, self.split, dataset=self.data.spec.name)
             usable = self._ev.applicable()
             self.names = [m for m in (self.metrics or TRAIN_METRICS) if m in usable]
         # undefined values (e.g. the mode KL when no sample is near a mode) are left out of the log

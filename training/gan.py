@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from ganflow.models.atomic import atomic_write_bytes
 from ganflow.training.config import TrainConfig
 from ganflow.training.data import Dataset, DataSpec
 from ganflow.training.distributed import BatchRNG, setup
+from ganflow.training.ema import EMA
 from ganflow.training.evaluate import TrainingEval, sample_figure
 from ganflow.training.jsonl import JsonlLog
 from ganflow.training.losses import LOSSES
@@ -23,6 +25,16 @@ from ganflow.training.progress import Progress
 from ganflow.training.state import load_state, save_state
 
 VERSION = "0.1.0"
+BEST = "best"  # run_dir/best/: the checkpoint with the lowest training-split FID so far
+
+
+def _best_so_far(run_dir: Path) -> float:
+    """The selection FID of run_dir/best (inf when there is none yet): resume keeps the best."""
+    try:
+        meta = json.loads((run_dir / BEST / "config.json").read_text())
+        return float(meta["summary"]["metrics"][meta["selected_by"]])
+    except (OSError, KeyError, ValueError):
+        return float("inf")
 
 
 def _config_for(component: str, arch: str, values: dict[str, Any]) -> dict[str, Any]:
@@ -113,11 +125,14 @@ def train_gan(
     opt_d = torch.optim.Adam(D.parameters(), lr=config.lr_d, betas=config.betas)
     G.to(d.device)
     D.to(d.device)
+    ema = EMA(G, config.ema) if config.ema else None
+    G_out = ema.module if ema else G  # the generator that is evaluated, checkpointed and exported
+    train_only = {"generator_train": G} if ema else {}  # kept in state.safetensors for resume
     rng = torch.Generator().manual_seed(config.seed)  # every random draw of the loop
     draw = BatchRNG(rng, d)
     prior = prior or GaussianPrior(G.config.latent_dim)
     p_modules, p_opts, p_rngs = (getattr(prior, k, {}) for k in ("modules", "optimizers", "rngs"))
-    modules = {"generator": G, "critic": D, **p_modules}
+    modules = {"generator": G_out, "critic": D, **p_modules}
     optimizers = {"generator": opt_g, "critic": opt_d, **p_opts}
     rngs = {"train": rng, **p_rngs}
     for m in p_modules.values():
@@ -132,13 +147,13 @@ def train_gan(
     if resume:
         for name, m in modules.items():
             m.load_state_dict(states[name])
-        start = load_state(run_dir, optimizers, rngs)
+        start = load_state(run_dir, optimizers, rngs, train_only)
         if start != meta["summary"]["step"]:
             raise ValueError(
                 f"{run_dir}: state.safetensors is at step {start} but "
                 f"model.safetensors at {meta['summary']['step']}; delete one to resume"
             )
-    d.sync_parameters(G, D)
+    d.sync_parameters(G, D, G_out)
     if d.main:
         run_dir.mkdir(parents=True, exist_ok=True)
         (run_dir / "samples").mkdir(exist_ok=True)
@@ -156,8 +171,11 @@ def train_gan(
 
     def checkpoint(step: int, metrics: dict[str, float]) -> None:
         meta["summary"] = {"step": step, "metrics": metrics}
-        save_state(run_dir, step, optimizers, rngs)
+        save_state(run_dir, step, optimizers, rngs, train_only)
         save_checkpoint(run_dir, modules, meta)
+
+    # the best checkpoint by FID against the *training* split (never the test split it reports)
+    selector, best = TrainingEval(data, metrics=("fid",), split="train"), _best_so_far(run_dir)
 
     # --- the loop -------------------------------------------------------------------------------
     evaluator = TrainingEval(data)
@@ -183,6 +201,8 @@ def train_gan(
         loss_g.backward()
         d.average_gradients(G)
         opt_g.step()
+        if ema:
+            ema.update()
         if hasattr(prior, "update"):  # FIS-GAN: refit the flow every t steps (Algorithm 1, l. 8-11)
             prior.update(step, G, z, d)
 
@@ -197,10 +217,15 @@ def train_gan(
             log.write({"step": done, "kind": "train", "time_s": time.perf_counter() - t0, **stats})
         final = done == config.steps
         evaluate, figure = done % config.eval_every == 0 or final, done % config.sample_every == 0 or final
-        x_eval = _generate(G, eval_latents(z_eval)) if evaluate or figure else None
+        x_eval = _generate(G_out, eval_latents(z_eval)) if evaluate or figure else None
         if evaluate:
             last_metrics = evaluator(x_eval)
-            log.write({"step": done, "kind": "eval", **last_metrics})
+            select = {k: v for k, v in selector(x_eval).items() if k.startswith("fid")}
+            log.write({"step": done, "kind": "eval", **last_metrics, **select})
+            if select and next(iter(select.values())) < best:
+                best = next(iter(select.values()))
+                meta["summary"] = {"step": done, "metrics": {**last_metrics, **select}}
+                save_checkpoint(run_dir / BEST, modules, {**meta, "selected_by": next(iter(select))})
         if figure:
             atomic_write_bytes(run_dir / "samples" / f"step_{done:06d}.png", sample_figure(data.spec, x_eval))
         if done % config.ckpt_every == 0 or final:

@@ -38,9 +38,15 @@ def save_state(
     step: int,
     optimizers: dict[str, torch.optim.Optimizer],
     rngs: dict[str, torch.Generator],
+    modules: dict[str, torch.nn.Module] | None = None,
 ) -> None:
-    """Write optimizer state, generator RNG states and the global torch RNG state atomically."""
-    tensors: dict[str, torch.Tensor] = {}
+    """Write optimizer state, generator RNG states and the global torch RNG state atomically;
+    `modules` are training-only weights that are not exported (e.g. the raw generator under EMA)."""
+    tensors: dict[str, torch.Tensor] = {
+        f"module.{name}.{k}": v.detach().cpu().contiguous()
+        for name, m in (modules or {}).items()
+        for k, v in m.state_dict().items()
+    }
     meta: dict = {"step": step, "optimizers": {}}
     for name, opt in optimizers.items():
         t, m = _optimizer_tensors(f"opt.{name}", opt)
@@ -88,6 +94,7 @@ def load_state(
     run_dir: str | Path,
     optimizers: dict[str, torch.optim.Optimizer],
     rngs: dict[str, torch.Generator],
+    modules: dict[str, torch.nn.Module] | None = None,
 ) -> int:
     """Restore what save_state wrote into the given optimizers and generators; returns the step."""
     path = state_file(run_dir)
@@ -104,6 +111,9 @@ def load_state(
                 idx, field = key[len(prefix) :].split(".", 1)
                 state.setdefault(int(idx), {})[field] = v
         opt.load_state_dict({"state": state, **meta["optimizers"][name]})
+    for name, m in (modules or {}).items():
+        prefix = f"module.{name}."
+        m.load_state_dict({k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)})
     for name, g in rngs.items():
         g.set_state(tensors[f"rng.{name}"])
     torch.set_rng_state(tensors["rng.__torch_global__"])

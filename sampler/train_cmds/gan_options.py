@@ -30,12 +30,16 @@ Loss = Annotated[
 Steps = Annotated[int, typer.Option(help="generator steps [default: 2000; on --resume: the run's]")]
 NCritic = Annotated[int, typer.Option(help="critic steps per generator step [loss default]")]
 Resume = Annotated[bool, typer.Option(help="continue the run in --out (to --steps if given)")]
+Ema = Annotated[
+    float,
+    typer.Option(help="decay of the generator's weight average, e.g. 0.999; the average is exported"),
+]
 ShowProgress = Annotated[bool, typer.Option(help="progress bar [default: when a terminal]")]
 Device = Annotated[str, typer.Option(help="auto (CUDA if torch sees a GPU), cuda or cpu")]
 
 MODEL_KEYS = ("arch", "latent_dim", "spectral_norm", "width")
 TRAIN_KEYS = ("loss", "steps", "batch_size", "lr_g", "lr_d", "n_critic", "gp_weight", "seed")
-TRAIN_KEYS += ("log_every", "eval_every", "sample_every", "ckpt_every")
+TRAIN_KEYS += ("log_every", "eval_every", "sample_every", "ckpt_every", "ema")
 
 
 def model_and_train(options: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
