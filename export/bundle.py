@@ -21,8 +21,8 @@ from ganflow.sampler.bundle import CARD, FORMAT_VERSION, MANIFEST, load_bundle, 
 from ganflow.sampler.errors import InputError
 from ganflow.sampler.fsio import umask
 from ganflow.sampler.sample import sample_to
+from ganflow.sampler.version import __version__
 
-VERSION = "0.1.0"
 GRID_SAMPLES = 64  # samples.png: 64 images, or 2000 points for 2-D data
 
 
@@ -77,7 +77,7 @@ def export_bundle(
             "files": {WEIGHTS: sha256_file(tmp / WEIGHTS)},
             "defaults": {"plain": {"truncation": None}, **meta.get("sampling_defaults", {})},
             "provenance": {
-                "ganflow_version": VERSION,
+                "ganflow_version": __version__,
                 "components": meta["components"],
                 "train": meta.get("train", {}),
                 "steps": summary.get("step"),

@@ -14,8 +14,8 @@ from ganflow.models import load_modules
 from ganflow.models.atomic import umask
 from ganflow.sampler.bundle import sha256_file
 from ganflow.sampler.errors import InputError
+from ganflow.sampler.version import __version__
 
-VERSION = "0.1.0"
 COMMAND = (
     "ganflow train classifier --data ../shared/data/mnist.npz --out runs/classifier "
     "--onnx sampler/assets/mnist_cnn.onnx"
@@ -75,7 +75,7 @@ def export_classifier(run_dir: str | Path, out_path: str | Path, command: str = 
                 "data": meta.get("data", {}),
                 "steps": summary.get("step"),
                 "metrics": summary.get("metrics", {}),
-                "ganflow_version": VERSION,
+                "ganflow_version": __version__,
                 "command": command,
             },
             "file": out_path.name,

@@ -12,13 +12,13 @@ import torch.nn.functional as F
 
 from ganflow.models import build_component, config_to_dict, load_checkpoint, save_checkpoint
 from ganflow.sampler.errors import InputError
+from ganflow.sampler.version import __version__
 from ganflow.training.data import Dataset, load_dataset
 from ganflow.training.distributed import setup
 from ganflow.training.jsonl import JsonlLog
 from ganflow.training.progress import Progress
 from ganflow.training.state import load_state, save_state
 
-VERSION = "0.1.0"
 ARCH = "mnist-cnn"
 MAX_SHIFT = 2  # augmentation: random translations of up to 2 px in each direction
 EVAL_BATCH = 1000
@@ -143,7 +143,7 @@ def train_classifier(
         "test_examples": len(x_test),
     }
     meta = {
-        "ganflow_version": VERSION,
+        "ganflow_version": __version__,
         "family": "classifier",
         "components": {"classifier": config_to_dict(model)},
         "data": train.spec.to_dict(),

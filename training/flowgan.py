@@ -22,10 +22,11 @@ import torch
 from ganflow.models import build_component, load_checkpoint, save_checkpoint
 from ganflow.models.atomic import atomic_write_bytes
 from ganflow.models.flowgan import dequantize
+from ganflow.sampler.version import __version__
 from ganflow.training.data import Dataset
 from ganflow.training.distributed import BatchRNG, setup
 from ganflow.training.evaluate import TrainingEval, sample_figure
-from ganflow.training.gan import VERSION, _generate, default_components
+from ganflow.training.gan import _generate, default_components
 from ganflow.training.jsonl import JsonlLog
 from ganflow.training.losses.wgan_gp import gradient_penalty
 from ganflow.training.progress import Progress
@@ -189,7 +190,7 @@ def train_flowgan(
         (run_dir / "samples").mkdir(parents=True, exist_ok=True)
         log = JsonlLog(run_dir / "metrics.jsonl", resume_step=start)
     meta = {
-        "ganflow_version": VERSION,
+        "ganflow_version": __version__,
         "family": "flowgan",
         "components": components,
         "data": data.spec.to_dict(),

@@ -13,6 +13,7 @@ import torch
 
 from ganflow.models import COMPONENTS, build_component, load_checkpoint, save_checkpoint
 from ganflow.models.atomic import atomic_write_bytes
+from ganflow.sampler.version import __version__
 from ganflow.training.config import TrainConfig
 from ganflow.training.data import Dataset, DataSpec
 from ganflow.training.distributed import BatchRNG, setup
@@ -24,7 +25,6 @@ from ganflow.training.prior import GaussianPrior
 from ganflow.training.progress import Progress
 from ganflow.training.state import load_state, save_state
 
-VERSION = "0.1.0"
 BEST = "best"  # run_dir/best/: the checkpoint with the lowest training-split FID so far
 
 
@@ -160,7 +160,7 @@ def train_gan(
         log = JsonlLog(run_dir / "metrics.jsonl", resume_step=start)
     x_train = torch.from_numpy(data.x).to(d.device)
     meta = {
-        "ganflow_version": VERSION,
+        "ganflow_version": __version__,
         "family": family,
         "components": components,
         "data": data.spec.to_dict(),

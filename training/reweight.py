@@ -17,6 +17,7 @@ import torch.nn.functional as F
 
 from ganflow.models import build_component, config_to_dict, load_checkpoint, load_modules, save_checkpoint
 from ganflow.models.atomic import atomic_write_bytes
+from ganflow.sampler.version import __version__
 from ganflow.training.data import Dataset
 from ganflow.training.distributed import BatchRNG, setup
 from ganflow.training.evaluate import TrainingEval, sample_figure
@@ -207,7 +208,7 @@ def train_reweight(
         **{k: config_to_dict(m) for k, m in carried.items()},
     }
     meta = {
-        "ganflow_version": "0.1.0",
+        "ganflow_version": __version__,
         "family": base_info["family"],
         "components": components,
         "data": data.spec.to_dict(),
