@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -19,7 +18,7 @@ from ganflow.models import load_modules
 from ganflow.models.checkpoint import WEIGHTS
 from ganflow.sampler.bundle import CARD, FORMAT_VERSION, MANIFEST, load_bundle, sha256_file
 from ganflow.sampler.errors import InputError
-from ganflow.sampler.fsio import umask
+from ganflow.sampler.fsio import publish_dir
 from ganflow.sampler.sample import sample_to
 from ganflow.sampler.version import __version__
 
@@ -95,7 +94,7 @@ def export_bundle(
         _write_json(tmp / MANIFEST, manifest)
         (tmp / CARD).write_text(model_card(manifest))
         load_bundle(tmp)  # the finished bundle must pass the sampler's own checks
-        _publish(tmp, out)
+        publish_dir(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -137,19 +136,3 @@ def _jsonable(v: Any) -> Any:
     if isinstance(v, np.generic):
         return v.item()
     raise TypeError(f"not JSON serialisable: {type(v)}")
-
-
-def _publish(tmp: Path, out: Path) -> None:
-    """Rename tmp to out; an existing out is swapped aside first and removed after."""
-    for f in tmp.rglob("*"):
-        if f.is_file():
-            with open(f, "rb") as fh:
-                os.fsync(fh.fileno())
-    os.chmod(tmp, 0o777 & ~umask())  # mkdtemp makes 0700 folders
-    old = None
-    if out.exists():
-        old = out.with_name(f".{out.name}.old-{os.getpid()}")
-        os.replace(out, old)
-    os.replace(tmp, out)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)

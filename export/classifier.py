@@ -3,37 +3,21 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from ganflow.export.components import EXPORTERS, export_graph
 from ganflow.export.onnx_export import OPSET
 from ganflow.models import load_modules
-from ganflow.models.atomic import umask
 from ganflow.sampler.bundle import sha256_file
 from ganflow.sampler.errors import InputError
+from ganflow.sampler.fsio import publish_file, temp_file_beside
 from ganflow.sampler.version import __version__
 
 COMMAND = (
     "ganflow train classifier --data ../shared/data/mnist.npz --out runs/classifier "
     "--onnx sampler/assets/mnist_cnn.onnx"
 )
-
-
-def _temp_beside(path: Path) -> Path:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    return Path(tmp)
-
-
-def _publish(tmp: Path, path: Path) -> None:
-    """fsync `tmp`, give it the usual permissions (mkstemp makes 0600 files), rename it to `path`."""
-    with open(tmp, "rb") as f:
-        os.fsync(f.fileno())
-    os.chmod(tmp, 0o666 & ~umask())
-    os.replace(tmp, path)
 
 
 def _io(items: list[tuple[str, list[Any]]]) -> list[dict[str, Any]]:
@@ -63,7 +47,7 @@ def export_classifier(run_dir: str | Path, out_path: str | Path, command: str = 
     spec = graph.spec
     out_path.parent.mkdir(parents=True, exist_ok=True)
     json_path = out_path.with_suffix(".json")
-    tmp, tmp_json = _temp_beside(out_path), _temp_beside(json_path)
+    tmp, tmp_json = temp_file_beside(out_path), temp_file_beside(json_path)
     try:
         worst = export_graph(graph, tmp)
         summary = meta.get("summary", {})
@@ -86,8 +70,8 @@ def export_classifier(run_dir: str | Path, out_path: str | Path, command: str = 
             "outputs": _io(spec.outputs),
         }
         tmp_json.write_text(json.dumps(info, indent=2, sort_keys=True) + "\n")
-        _publish(tmp, out_path)
-        _publish(tmp_json, json_path)
+        publish_file(tmp, out_path)
+        publish_file(tmp_json, json_path)
     finally:
         tmp.unlink(missing_ok=True)
         tmp_json.unlink(missing_ok=True)

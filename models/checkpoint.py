@@ -11,8 +11,8 @@ from safetensors import safe_open
 from safetensors.torch import save
 from torch import nn
 
-from ganflow.models.atomic import atomic_write_bytes
 from ganflow.models.build import build_component
+from ganflow.sampler.fsio import atomic_write_bytes
 
 WEIGHTS = "model.safetensors"
 CONFIG = "config.json"
@@ -37,7 +37,9 @@ def save_checkpoint(run_dir: str | Path, modules: dict[str, nn.Module], meta: di
         for k, v in module.state_dict().items()
     }
     text = json.dumps(meta, sort_keys=True)
-    atomic_write_bytes(run_dir / WEIGHTS, save(tensors, metadata={"format": "pt", "ganflow": text}))
+    atomic_write_bytes(
+        run_dir / WEIGHTS, save(tensors, metadata={"format": "pt", "ganflow": text}), parents=True
+    )
     atomic_write_bytes(run_dir / CONFIG, (json.dumps(meta, indent=2, sort_keys=True) + "\n").encode())
 
 

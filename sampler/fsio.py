@@ -58,23 +58,55 @@ def make_temp_dir(beside: Path) -> Path:
     return Path(tempfile.mkdtemp(dir=beside.parent, prefix=f".{beside.name}.{owner_tag()}.", suffix=".tmp"))
 
 
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    """Readers see the old file or the whole new one, never a part."""
+def temp_file_beside(path: Path) -> Path:
+    """An empty private temporary file next to `path`, named for its owner (see the module doc)."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{owner_tag()}.", suffix=".tmp")
+    os.close(fd)
+    return Path(tmp)
+
+
+def publish_file(tmp: Path, path: Path) -> None:
+    """fsync `tmp`, give it the usual permissions (mkstemp makes 0600 files), rename it to `path`."""
+    with open(tmp, "rb") as f:
+        os.fsync(f.fileno())
+    os.chmod(tmp, 0o666 & ~umask())
+    os.replace(tmp, path)
+
+
+def publish_dir(tmp: Path, out: Path) -> None:
+    """fsync every file of the folder `tmp` and rename it to `out`; an existing `out` is swapped
+    aside first and removed after, so `out` is always the old folder or the whole new one."""
+    for f in tmp.rglob("*"):
+        if f.is_file():
+            with open(f, "rb") as fh:
+                os.fsync(fh.fileno())
+    os.chmod(tmp, 0o777 & ~umask())  # mkdtemp makes 0700 folders
+    old = None
+    if out.exists():
+        old = out.with_name(f".{out.name}.old-{os.getpid()}")
+        os.replace(out, old)
+    os.replace(tmp, out)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes, parents: bool = False) -> None:
+    """Readers see the old file or the whole new one, never a part. A missing folder is refused
+    (a user's typo) unless `parents` (a program's own layout, e.g. a run folder) creates it."""
     path = Path(path)
-    if not path.parent.is_dir():
+    if parents:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    elif not path.parent.is_dir():
         from ganflow.sampler.errors import InputError
 
         raise InputError(f"folder {path.parent} does not exist: create it or choose another path")
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{owner_tag()}.", suffix=".tmp")
+    tmp = temp_file_beside(path)
     try:
-        os.fchmod(fd, 0o666 & ~umask())  # mkstemp makes 0600 files; give the usual permissions
-        with os.fdopen(fd, "wb") as f:
+        with open(tmp, "wb") as f:
             f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        publish_file(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
 
 

@@ -21,6 +21,7 @@ from ganflow.sampler.fsio import (
     atomic_write_text,
     is_temp,
     make_temp_dir,
+    publish_file,
     remove_stale_temps,
 )
 from ganflow.sampler.images import encode_png, image_grid, scatter_png, to_uint8
@@ -28,12 +29,6 @@ from ganflow.sampler.registry import Registry
 
 WRITERS: Registry = Registry("output format")
 MAX_GRID = 10_000  # a PNG grid holds at most this many samples
-
-
-def _fsync_replace(tmp: Path, out: Path) -> None:
-    with open(tmp, "rb") as f:
-        os.fsync(f.fileno())
-    os.replace(tmp, out)
 
 
 class Writer:
@@ -121,7 +116,7 @@ class NpyWriter(Writer):
 
     def commit(self):
         self.x.close()
-        _fsync_replace(self.tmpdir / "samples.npy", self.out)
+        publish_file(self.tmpdir / "samples.npy", self.out)
         self.abort()
 
     def abort(self):
@@ -160,7 +155,7 @@ class NpzWriter(NpyWriter):
         with zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
             for name in ("samples.npy", "latents.npy"):
                 _zip_add(zf, self.tmpdir / name, name)
-        _fsync_replace(tmp, self.out)
+        publish_file(tmp, self.out)
         self.abort()
 
 
@@ -188,7 +183,7 @@ class GridWriter(Writer):
             img = scatter_png(self.x.reshape(self.n, -1)[:, :2])
         tmp = self.tmpdir / "out.png"
         tmp.write_bytes(encode_png(img))
-        _fsync_replace(tmp, self.out)
+        publish_file(tmp, self.out)
         self.abort()
 
 

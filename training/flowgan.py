@@ -20,8 +20,8 @@ import numpy as np
 import torch
 
 from ganflow.models import build_component, load_checkpoint, save_checkpoint
-from ganflow.models.atomic import atomic_write_bytes
 from ganflow.models.flowgan import dequantize
+from ganflow.sampler.fsio import atomic_write_bytes
 from ganflow.sampler.version import __version__
 from ganflow.training.data import Dataset
 from ganflow.training.distributed import BatchRNG, setup
@@ -272,7 +272,9 @@ def train_flowgan(
                 best = {"val_nll_nats": val, "step": done}
                 checkpoint(run_dir / "best", done, last, state=False)
         if figure:
-            atomic_write_bytes(run_dir / "samples" / f"step_{done:06d}.png", sample_figure(data.spec, x_eval))
+            atomic_write_bytes(
+                run_dir / "samples" / f"step_{done:06d}.png", sample_figure(data.spec, x_eval), parents=True
+            )
         if done % config.ckpt_every == 0 or final:
             checkpoint(run_dir, done, last, state=True)
             d.barrier()

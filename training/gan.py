@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from ganflow.models import COMPONENTS, build_component, load_checkpoint, save_checkpoint
-from ganflow.models.atomic import atomic_write_bytes
+from ganflow.sampler.fsio import atomic_write_bytes
 from ganflow.sampler.version import __version__
 from ganflow.training.config import TrainConfig
 from ganflow.training.data import Dataset, DataSpec
@@ -227,7 +227,9 @@ def train_gan(
                 meta["summary"] = {"step": done, "metrics": {**last_metrics, **select}}
                 save_checkpoint(run_dir / BEST, modules, {**meta, "selected_by": next(iter(select))})
         if figure:
-            atomic_write_bytes(run_dir / "samples" / f"step_{done:06d}.png", sample_figure(data.spec, x_eval))
+            atomic_write_bytes(
+                run_dir / "samples" / f"step_{done:06d}.png", sample_figure(data.spec, x_eval), parents=True
+            )
         if done % config.ckpt_every == 0 or final:
             checkpoint(done, last_metrics)
             d.barrier()

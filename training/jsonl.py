@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ganflow.models.atomic import atomic_write_bytes
+from ganflow.sampler.fsio import atomic_write_bytes
 
 
 class JsonlLog:
@@ -21,7 +21,7 @@ class JsonlLog:
                 for line in self.path.read_text().splitlines()
                 if line.strip() and json.loads(line).get("step", 0) <= resume_step
             ]
-            atomic_write_bytes(self.path, "".join(f"{line}\n" for line in keep).encode())
+            atomic_write_bytes(self.path, "".join(f"{line}\n" for line in keep).encode(), parents=True)
 
     def write(self, record: dict[str, Any]) -> None:
         """Append one record; NaN/inf become null so that every line is strict JSON."""

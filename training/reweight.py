@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 
 from ganflow.models import build_component, config_to_dict, load_checkpoint, load_modules, save_checkpoint
-from ganflow.models.atomic import atomic_write_bytes
+from ganflow.sampler.fsio import atomic_write_bytes
 from ganflow.sampler.version import __version__
 from ganflow.training.data import Dataset
 from ganflow.training.distributed import BatchRNG, setup

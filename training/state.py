@@ -16,8 +16,8 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import save
 
-from ganflow.models.atomic import atomic_write_bytes
 from ganflow.models.checkpoint import WEIGHTS
+from ganflow.sampler.fsio import atomic_write_bytes
 
 STATE = "state.safetensors"
 PREV = "state.prev.safetensors"
@@ -59,7 +59,7 @@ def save_state(
     run_dir = Path(run_dir)
     if (run_dir / STATE).is_file():
         os.replace(run_dir / STATE, run_dir / PREV)  # kept until the weights of `step` are written
-    atomic_write_bytes(run_dir / STATE, data)
+    atomic_write_bytes(run_dir / STATE, data, parents=True)
 
 
 def _step_of(path: Path) -> int | None:
