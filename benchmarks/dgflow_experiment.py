@@ -40,7 +40,7 @@ def export(run: Path, work: Path, f: str) -> Path:
     import torch
 
     from ganflow.export import export_bundle
-    from ganflow.export.components import export_graph
+    from ganflow.export.graph import export_graph
     from ganflow.export.refine import refine_graphs
     from ganflow.models import load_modules
     from ganflow.sampler.bundle import MANIFEST, sha256_file

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import torch
 
-from ganflow.export.components import EXPORTERS, export_graph
+from ganflow.export.graph import EXPORTERS, export_graph
 from ganflow.models import build_component
 
 

@@ -4,29 +4,23 @@ from __future__ import annotations
 
 import json
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ganflow.export.card import model_card
-from ganflow.export.components import cuda_placement, export_graph, graphs_of
+from ganflow.export.graph import cuda_placement, export_graph, graphs_of
 from ganflow.export.onnx_export import OPSET
-from ganflow.export.refine import DEFAULTS as DGFLOW_DEFAULTS
 from ganflow.models import load_modules
 from ganflow.models.checkpoint import WEIGHTS
-from ganflow.sampler.bundle import CARD, FORMAT_VERSION, MANIFEST, load_bundle, sha256_file
+from ganflow.sampler.bundle import CARD, FORMAT_VERSION, MANIFEST, METHOD_DEFAULTS, load_bundle, sha256_file
 from ganflow.sampler.errors import InputError
-from ganflow.sampler.fsio import publish_dir
+from ganflow.sampler.fsio import make_temp_dir, publish_dir
 from ganflow.sampler.sample import sample_to
 from ganflow.sampler.version import __version__
 
 GRID_SAMPLES = 64  # samples.png: 64 images, or 2000 points for 2-D data
-
-
-def _io(items: list[tuple[str, list[Any]]]) -> list[dict[str, Any]]:
-    return [{"name": n, "shape": s, "dtype": "float32"} for n, s in items]
 
 
 def export_bundle(
@@ -48,7 +42,7 @@ def export_bundle(
             "one (a classifier is exported by `ganflow train classifier --onnx`)"
         )
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.tmp-"))
+    tmp = make_temp_dir(out)
     try:
         components = {}
         for graph in graphs_of(modules, meta):
@@ -58,8 +52,7 @@ def export_bundle(
             components[graph.component] = {
                 "path": spec.path,
                 "sha256": sha256_file(path),
-                "inputs": _io(spec.inputs),
-                "outputs": _io(spec.outputs),
+                **spec.manifest_io(),
                 "opset": OPSET,
             }
             cuda_placement(path, components[graph.component], log)
@@ -74,7 +67,7 @@ def export_bundle(
             "data": {k: meta["data"][k] for k in ("dataset", "shape", "range")},
             "components": components,
             "files": {WEIGHTS: sha256_file(tmp / WEIGHTS)},
-            "defaults": {"plain": {"truncation": None}, **meta.get("sampling_defaults", {})},
+            "defaults": {"plain": METHOD_DEFAULTS["plain"], **meta.get("sampling_defaults", {})},
             "provenance": {
                 "ganflow_version": __version__,
                 "components": meta["components"],
@@ -85,7 +78,10 @@ def export_bundle(
             },
         }
         if "refine" in components:  # DGflow step sizes: the authors' unless the run sets its own
-            manifest["defaults"]["dgflow"] = {**DGFLOW_DEFAULTS, **manifest["defaults"].get("dgflow", {})}
+            manifest["defaults"]["dgflow"] = {
+                **METHOD_DEFAULTS["dgflow"],
+                **manifest["defaults"].get("dgflow", {}),
+            }
         _write_json(tmp / MANIFEST, manifest)
         # the sample grid comes from the exported graph itself, through the sampler
         n = GRID_SAMPLES if len(manifest["data"]["shape"]) == 3 else 2000

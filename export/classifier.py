@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ganflow.export.components import EXPORTERS, export_graph
+from ganflow.export.graph import EXPORTERS, export_graph
 from ganflow.export.onnx_export import OPSET
 from ganflow.models import load_modules
 from ganflow.sampler.bundle import sha256_file
@@ -18,10 +18,6 @@ COMMAND = (
     "ganflow train classifier --data ../shared/data/mnist.npz --out runs/classifier "
     "--onnx sampler/assets/mnist_cnn.onnx"
 )
-
-
-def _io(items: list[tuple[str, list[Any]]]) -> list[dict[str, Any]]:
-    return [{"name": n, "shape": s, "dtype": "float32"} for n, s in items]
 
 
 def export_classifier(run_dir: str | Path, out_path: str | Path, command: str = COMMAND) -> dict[str, Any]:
@@ -66,8 +62,7 @@ def export_classifier(run_dir: str | Path, out_path: str | Path, command: str = 
             "sha256": sha256_file(tmp),
             "opset": OPSET,
             "parity_max_abs_diff": worst,
-            "inputs": _io(spec.inputs),
-            "outputs": _io(spec.outputs),
+            **spec.manifest_io(),
         }
         tmp_json.write_text(json.dumps(info, indent=2, sort_keys=True) + "\n")
         publish_file(tmp, out_path)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ganflow.export.components import EXPORTERS, Graph, GraphSpec
+from ganflow.export.graph import EXPORTERS, Graph, GraphSpec
 
 
 class FlowSample(nn.Module):

@@ -29,7 +29,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ganflow.export.components import Graph, GraphSpec, write_graph
+from ganflow.export.graph import Graph, GraphSpec, write_graph
 from ganflow.export.refine import DGflowStep, TracedStep
 
 # component -> tolerance: max |fp16 - fp32| <= FP16_RTOL * max |fp32| (of the drift, for refine)

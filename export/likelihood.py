@@ -16,7 +16,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from ganflow.export.components import DERIVED, Graph, GraphSpec
+from ganflow.export.graph import DERIVED, Graph, GraphSpec
 
 
 class LogProb(nn.Module):

@@ -30,7 +30,8 @@ import torch
 from torch import nn
 from torch.fx.experimental.proxy_tensor import make_fx
 
-from ganflow.export.components import DERIVED, Graph, GraphSpec
+from ganflow.export.graph import DERIVED, Graph, GraphSpec
+from ganflow.sampler.bundle import METHOD_DEFAULTS
 
 aten = torch.ops.aten
 
@@ -40,7 +41,6 @@ SCALES: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "js": torch.sigmoid,
     "logd": lambda d: torch.sigmoid(-d),
 }
-DEFAULTS = {"eta": 0.1, "gamma": 0.01, "steps": 25, "f": "kl"}  # the authors' defaults (REFERENCES.md)
 
 
 def _conv_input_grad(
@@ -231,7 +231,7 @@ def refine_graphs(modules: dict[str, nn.Module], meta: dict[str, Any]) -> list[G
     if g is None or c is None:
         return []
     d = g.config.latent_dim
-    opts = {**DEFAULTS, **meta.get("sampling_defaults", {}).get("dgflow", {})}
+    opts = {**METHOD_DEFAULTS["dgflow"], **meta.get("sampling_defaults", {}).get("dgflow", {})}
     step = build_step(g, c, modules.get("corrector"), f=opts["f"], prior=bool(opts.get("prior", False)))
     spec = refine_spec(d)
     traced = TracedStep(step, spec.make_inputs(8, torch.Generator().manual_seed(0)))

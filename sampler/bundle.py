@@ -15,6 +15,14 @@ FORMAT_VERSION = 1
 MANIFEST = "config.json"
 CARD = "README.md"  # not hashed: the Hub lets owners edit the card
 VARIANTS = ("fp16",)  # precision variants a component may carry beside its fp32 graph
+# each sampling method's defaults where a manifest sets none: the papers' values (REFERENCES.md:
+# LatentRS report Algorithm 2, DGflow Ansari et al. 2021). Export writes them into manifests;
+# Bundle.defaults() falls back to them for bundles that lack them.
+METHOD_DEFAULTS: dict[str, dict[str, Any]] = {
+    "plain": {"truncation": None},
+    "latent-rs": {"m": 3.0, "max_rounds": 100},
+    "dgflow": {"eta": 0.1, "gamma": 0.01, "steps": 25, "f": "kl"},
+}
 
 
 def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
@@ -66,7 +74,8 @@ class Bundle:
         return self.components[name]
 
     def defaults(self, method: str) -> dict[str, Any]:
-        return dict(self.manifest.get("defaults", {}).get(method, {}))
+        """The manifest's defaults for `method` over the schema's (METHOD_DEFAULTS)."""
+        return {**METHOD_DEFAULTS.get(method, {}), **self.manifest.get("defaults", {}).get(method, {})}
 
 
 def _require(cond: bool, root: Path, what: str) -> None:

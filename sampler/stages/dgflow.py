@@ -13,8 +13,6 @@ from ganflow.sampler.runtime import CUDA
 from ganflow.sampler.stages.base import BLOCK, REFINERS, BlockCache, Context, span
 
 STREAM = 4  # the Langevin noise: a stream of its own (gaussian 0, latent-rs 1, flow 3)
-# used only when a bundle's manifest lacks defaults["dgflow"] (the authors' values, REFERENCES.md)
-FALLBACK = {"eta": 0.1, "gamma": 0.01, "steps": 25, "f": "kl"}
 
 
 def _option(ctx: Context, key: str, defaults: dict, name: str):
@@ -40,7 +38,7 @@ class DGflow:
         self.names = [i["name"] for i in comp.inputs]  # z, noise, eta, gamma
         self.output = comp.outputs[0]["name"]
         self.d = int(comp.inputs[0]["shape"][1])
-        defaults = {**FALLBACK, **ctx.bundle.defaults("dgflow")}
+        defaults = ctx.bundle.defaults("dgflow")
         self.eta = float(_option(ctx, "eta", defaults, "eta"))
         self.gamma = float(_option(ctx, "gamma", defaults, "gamma"))
         steps = _option(ctx, "steps", defaults, "steps")

@@ -26,8 +26,8 @@ class LatentRS:
         self.session = ctx.runtime.session(comp)
         self.input = comp.inputs[0]["name"]
         defaults = ctx.bundle.defaults("latent-rs")
-        self.m = ctx.options.get("rs_m") or defaults.get("m", 3.0)
-        self.max_rounds = ctx.options.get("rs_max_rounds") or defaults.get("max_rounds", 100)
+        self.m = ctx.options.get("rs_m") or defaults["m"]
+        self.max_rounds = ctx.options.get("rs_max_rounds") or defaults["max_rounds"]
         if not (np.isfinite(self.m) and self.m > 0) or int(self.max_rounds) < 1:
             raise InputError(f"latent-rs needs m > 0 and max rounds >= 1, got {self.m}, {self.max_rounds}")
         self.stats = {"latent_rs_m": float(self.m), "proposals": 0, "accepted": 0}

@@ -102,7 +102,7 @@ def test_flowgan_graphs_are_cuda_resident(tmp_path, arch):
 
 
 def test_a_graph_that_would_fall_back_is_exported_with_a_warning(tmp_path):
-    from ganflow.export.components import cuda_placement
+    from ganflow.export.graph import cuda_placement
 
     idx = helper.make_tensor("i", TensorProto.INT64, [], [0])
     m = _model([helper.make_node("Shape", ["x"], ["s"]), helper.make_node("Gather", ["s", "i"], ["n"]),

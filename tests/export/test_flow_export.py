@@ -8,8 +8,8 @@ import onnxruntime as ort
 import pytest
 import torch
 
-from ganflow.export.components import EXPORTERS, export_graph
 from ganflow.export.cuda_check import cuda_problems
+from ganflow.export.graph import EXPORTERS, export_graph
 from ganflow.models import FLOWS, build_component
 
 

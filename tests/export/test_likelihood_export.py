@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from ganflow.export import export_bundle
-from ganflow.export.components import export_graph, graphs_of
+from ganflow.export.graph import export_graph, graphs_of
 from ganflow.export.onnx_export import PARITY_BATCHES
 from ganflow.models import GENERATORS, build_component, config_to_dict, save_checkpoint
 from ganflow.sampler.bundle import load_bundle

@@ -6,7 +6,7 @@ import onnx
 import pytest
 import torch
 
-from ganflow.export.components import EXPORTERS
+from ganflow.export.graph import EXPORTERS
 from ganflow.export.onnx_export import IR_VERSION, OPSET, ExportError, check_parity, export_onnx
 from ganflow.models import CRITICS, GENERATORS, build_component
 

@@ -11,7 +11,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from ganflow.export.components import DERIVED, Graph, export_graph
+from ganflow.export.graph import DERIVED, Graph, export_graph
 from ganflow.export.onnx_export import ATOL, RTOL
 from ganflow.export.refine import SCALES, TracedStep, _conv_input_grad, build_step, refine_spec
 from ganflow.models import build_component

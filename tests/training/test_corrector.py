@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from ganflow.export.refine import DERIVED
+from ganflow.export.graph import DERIVED
 from ganflow.models import load_modules
 from ganflow.models.registry import COMPONENTS, CRITICS
 from ganflow.training.corrector import CorrectorConfig, corrector_loss, train_corrector, zero_last_layer
