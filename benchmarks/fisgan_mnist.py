@@ -223,7 +223,7 @@ def report(result: dict, args) -> None:
         "",
         f"## Main comparison: FID averaged over steps 100..{len(steps) * 100}",
         "",
-        "| | " + " | ".join(f"seed {s}" for s in seeds) + " | mean +- std over seeds |",
+        "| | " + " | ".join(f"seed {s}" for s in seeds) + " | mean +- sample std (ddof=1) over seeds |",
         "|---|" + "---|" * (len(seeds) + 1),
     ]
     for v in ("gan", "fisgan"):

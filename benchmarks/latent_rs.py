@@ -69,7 +69,7 @@ def timed_sample(bundle: Path, method: str, out: Path, n: int, device: str) -> d
 def mean_std(rows: list[dict]) -> dict:
     keys = rows[0].keys()
     return {
-        k: {"mean": float(np.mean([r[k] for r in rows])), "std": float(np.std([r[k] for r in rows]))}
+        k: {"mean": float(np.mean([r[k] for r in rows])), "std": float(np.std([r[k] for r in rows], ddof=1))}
         for k in keys
     }
 

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# FIS-GAN with the generator and trainer of dcgan_bce.sh, plus the paper's latent flow prior
+# (Real NVP, refit every t = 10 steps for E = 5 epochs, Frobenius norm).
+#   bash benchmarks/zoo/fisgan.sh [SEED] [extra train options, e.g. --resume]
+source "$(dirname "$0")/common.sh"
+seed=${1:-0}; shift || true
+exec $GANFLOW train fisgan --data "$MNIST" --out "$ZOO_OUT/fisgan-s$seed" --seed "$seed" \
+  --arch dcgan --width 64 --loss bce --ema 0.999 --lr-g 2e-4 --lr-d 2e-4 \
+  --flow realnvp --refit-every 10 --refit-epochs 5 \
+  --steps 12000 --eval-every 1000 --sample-every 2000 --ckpt-every 500 --log-every 100 --no-progress "$@"
