@@ -28,6 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ganflow.sampler.stages import options_from_flat
+
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 # (name, `ganflow sample` flags, Pipeline arguments)
@@ -104,7 +106,9 @@ def main() -> None:
             if "dgflow" not in flags:
                 continue
             name, flags, options = f"{name} (eta {a.eta:g})", f"{flags} --dg-eta {a.eta:g}", {"dg_eta": a.eta}
-        pipe = Pipeline(bundle, Runtime("cpu", threads=1), seed=a.seed, options=options, **kw)
+        pipe = Pipeline(
+            bundle, Runtime("cpu", threads=1), seed=a.seed, options=options_from_flat(options), **kw
+        )
         x = np.concatenate([x for _, _, x in pipe.generate(a.n, 256)])
         t0 = time.perf_counter()
         metrics = ev(x, ["fid", "prdc"])

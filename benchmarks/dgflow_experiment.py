@@ -69,16 +69,16 @@ def export(run: Path, work: Path, f: str) -> Path:
 def refine_curve(bundle_dir: Path, ev, n: int, seed: int, eta: float, gamma: float, record: list[int]):
     """Metrics of samples 0..n-1 after k DGflow steps, for k in `record`; and the latents."""
     from ganflow.sampler.bundle import load_bundle
-    from ganflow.sampler.pipeline import Decoder
     from ganflow.sampler.runtime import Runtime
-    from ganflow.sampler.stages import Context
-    from ganflow.sampler.stages.dgflow import DGflow
-    from ganflow.sampler.stages.gaussian import GaussianProposal
+    from ganflow.sampler.stages import Context, NoOptions
+    from ganflow.sampler.stages.decode import Decoder
+    from ganflow.sampler.stages.dgflow import DGflow, DGflowOptions
+    from ganflow.sampler.stages.gaussian import GaussianOptions, GaussianProposal
 
     bundle = load_bundle(bundle_dir)
-    ctx = Context(bundle, Runtime("cpu", threads=1), seed, {"dg_eta": eta, "dg_gamma": gamma})
-    z = GaussianProposal(ctx)(0, n)
-    stage, decode = DGflow(ctx), Decoder(ctx)
+    ctx = Context(bundle, Runtime("cpu", threads=1), seed)
+    z = GaussianProposal(ctx, GaussianOptions())(0, n)
+    stage, decode = DGflow(ctx, DGflowOptions(eta=eta, gamma=gamma)), Decoder(ctx, NoOptions())
     scalars = {"eta": np.array(eta, np.float32), "gamma": np.array(gamma, np.float32)}
     rows, xs, step_s, bs = [], {}, 0.0, 500
     for k in range(max(record) + 1):

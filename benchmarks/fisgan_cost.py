@@ -20,8 +20,8 @@ import torch
 sys.path.insert(0, str(Path(__file__).parent))
 import fisgan_mnist as fm  # noqa: E402
 
+from ganflow.sampler.data import load_dataset  # noqa: E402
 from ganflow.training import default_components, train_gan  # noqa: E402
-from ganflow.training.data import load_dataset  # noqa: E402
 from ganflow.training.fisgan import FISConfig, flow_component, train_fisgan  # noqa: E402
 
 

@@ -21,8 +21,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ganflow.sampler.data import load_dataset
 from ganflow.training import TrainConfig, default_components, train_gan
-from ganflow.training.data import load_dataset
 from ganflow.training.fisgan import FISConfig, flow_component, train_fisgan
 
 PAPER_MNIST = {

@@ -38,6 +38,7 @@ from ganflow.sampler.bundle import load_bundle
 from ganflow.sampler.pipeline import METHODS as PRESETS
 from ganflow.sampler.pipeline import Pipeline, stage_needs
 from ganflow.sampler.runtime import Runtime
+from ganflow.sampler.stages import options_from_flat
 
 METHODS = ("plain", "flow", "latent-rs", "dgflow")
 DG = {"steps": 25, "eta": 0.1, "gamma": 0.01}
@@ -122,7 +123,9 @@ def ort_runner(
     bundle, device: str, method: str, batch: int, threads: int | None, **opts
 ) -> Callable[[], object]:
     runtime = Runtime(device, threads=threads, **opts)
-    pipe = Pipeline(bundle, runtime, method=method, options={f"dg_{k}": v for k, v in DG.items()})
+    pipe = Pipeline(
+        bundle, runtime, method=method, options=options_from_flat({f"dg_{k}": v for k, v in DG.items()})
+    )
     state = {"lo": 0}
 
     def run():

@@ -17,10 +17,12 @@ from ganflow.models.checkpoint import WEIGHTS
 from ganflow.sampler.bundle import CARD, FORMAT_VERSION, MANIFEST, METHOD_DEFAULTS, load_bundle, sha256_file
 from ganflow.sampler.errors import InputError
 from ganflow.sampler.fsio import make_temp_dir, publish_dir
-from ganflow.sampler.sample import sample_to
+from ganflow.sampler.runtime import RuntimeOptions
+from ganflow.sampler.sample import SampleOptions, sample_to
 from ganflow.sampler.version import __version__
 
 GRID_SAMPLES = 64  # samples.png: 64 images, or 2000 points for 2-D data
+STEP_METHODS = {"dgflow": "refine", "ddls": "ddls"}  # method -> its step graph (defaults in the manifest)
 
 
 def export_bundle(
@@ -64,7 +66,7 @@ def export_bundle(
             "format_version": FORMAT_VERSION,
             "family": meta.get("family", "gan"),
             "latent_dim": modules["generator"].config.latent_dim,
-            "data": {k: meta["data"][k] for k in ("dataset", "shape", "range")},
+            "data": manifest_data(meta["data"]),
             "components": components,
             "files": {WEIGHTS: sha256_file(tmp / WEIGHTS)},
             "defaults": {"plain": METHOD_DEFAULTS["plain"], **meta.get("sampling_defaults", {})},
@@ -77,15 +79,16 @@ def export_bundle(
                 **{k: meta[k] for k in ("reweight", "base") if k in meta},
             },
         }
-        if "refine" in components:  # DGflow step sizes: the authors' unless the run sets its own
-            manifest["defaults"]["dgflow"] = {
-                **METHOD_DEFAULTS["dgflow"],
-                **manifest["defaults"].get("dgflow", {}),
-            }
+        for method, graph in STEP_METHODS.items():  # step sizes: the authors' unless the run sets its own
+            if graph in components:
+                manifest["defaults"][method] = {
+                    **METHOD_DEFAULTS[method],
+                    **manifest["defaults"].get(method, {}),
+                }
         _write_json(tmp / MANIFEST, manifest)
         # the sample grid comes from the exported graph itself, through the sampler
         n = GRID_SAMPLES if len(manifest["data"]["shape"]) == 3 else 2000
-        sample_to(load_bundle(tmp), tmp / "samples.png", n, device="cpu", seed=0)
+        sample_to(load_bundle(tmp), tmp / "samples.png", n, SampleOptions(runtime=RuntimeOptions("cpu")))
         manifest["files"]["samples.png"] = sha256_file(tmp / "samples.png")
         _write_json(tmp / MANIFEST, manifest)
         (tmp / CARD).write_text(model_card(manifest))
@@ -95,6 +98,15 @@ def export_bundle(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return manifest
+
+
+def manifest_data(data: dict[str, Any]) -> dict[str, Any]:
+    """The manifest's `data` from a run's: name, shape and range; for the user's own data also how
+    it was read and its content hash (the source), without the local path."""
+    out = {k: data[k] for k in ("dataset", "shape", "range")}
+    if data.get("source"):
+        out["source"] = {k: v for k, v in data["source"].items() if k != "path"}
+    return out
 
 
 def _add_fp16(graph, tmp: Path, entry: dict[str, Any], log) -> None:

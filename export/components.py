@@ -1,4 +1,4 @@
-"""The exporters of single components: generator, critic, classifier, weight network."""
+"""The exporters of single components: generator, critic, corrector, classifier, weight network."""
 
 from __future__ import annotations
 
@@ -14,11 +14,20 @@ def generator_graphs(module: torch.nn.Module) -> list[Graph]:
     return [Graph("generator", spec, module)]
 
 
-@EXPORTERS.register("critic")
-def critic_graphs(module: torch.nn.Module) -> list[Graph]:
-    shape = list(module.config.data_shape)
-    spec = GraphSpec("critic/model.onnx", [("x", ["batch", *shape])], [("logit", ["batch", 1])])
-    return [Graph("critic", spec, module)]
+def logit_graphs(component: str):
+    """x [N, *shape] -> logit [N, 1] as `component`/model.onnx: the critic, and the density-ratio
+    corrector C of a corrector run (the sampler adds them: d = D + C, sampler/ratio.py)."""
+
+    def graphs(module: torch.nn.Module) -> list[Graph]:
+        shape = list(module.config.data_shape)
+        spec = GraphSpec(f"{component}/model.onnx", [("x", ["batch", *shape])], [("logit", ["batch", 1])])
+        return [Graph(component, spec, module)]
+
+    return graphs
+
+
+critic_graphs = EXPORTERS.register("critic")(logit_graphs("critic"))
+corrector_graphs = EXPORTERS.register("corrector")(logit_graphs("corrector"))
 
 
 @EXPORTERS.register("classifier")

@@ -7,7 +7,8 @@ the discretised gradient flow of the entropy-regularised f-divergence, pulled ba
 
 with d(x) the critic logit (an estimate of log p_data/p_model; plus a density-ratio corrector C
 when the run has one, d = D + C) and s(d) = 1 (KL), sigmoid(d) (JS), sigmoid(-d) (logD). The
-optional prior term -z is DDLS's (the gradient of -||z||^2 / 2); DGflow has none (off by default).
+optional prior term -z is DDLS's (the gradient of -||z||^2 / 2); DGflow has none (off by default):
+the same builder exports refine/model.onnx (DGflow) and ddls/model.onnx (prior on, f = KL).
 
 ONNX has no autodiff, so the gradient is traced: torch.func.grad over the frozen modules (weights
 as constants, BatchNorm in eval mode) under make_fx(tracing_mode="symbolic") with the core ATen
@@ -32,6 +33,7 @@ from torch.fx.experimental.proxy_tensor import make_fx
 
 from ganflow.export.graph import DERIVED, Graph, GraphSpec
 from ganflow.sampler.bundle import METHOD_DEFAULTS
+from ganflow.sampler.ratio import density_ratio_problem
 
 aten = torch.ops.aten
 
@@ -206,9 +208,9 @@ def step_inputs(d: int) -> Callable[[int, torch.Generator], list[torch.Tensor]]:
     return make
 
 
-def refine_spec(d: int) -> GraphSpec:
+def refine_spec(d: int, path: str = "refine/model.onnx") -> GraphSpec:
     return GraphSpec(
-        "refine/model.onnx",
+        path,
         [("z", ["batch", d]), ("noise", ["batch", d]), ("eta", []), ("gamma", [])],
         [("z_next", ["batch", d])],
         make=step_inputs(d),
@@ -224,15 +226,33 @@ def build_step(
     return DGflowStep(g, c, f, prior).eval()
 
 
-@DERIVED.register("refine")
-def refine_graphs(modules: dict[str, nn.Module], meta: dict[str, Any]) -> list[Graph]:
-    """refine/model.onnx for runs with a generator and a critic (+ corrector); [] otherwise."""
-    g, c = modules.get("generator"), modules.get("critic")
-    if g is None or c is None:
-        return []
-    d = g.config.latent_dim
+def step_graphs(component: str, settings: Callable[[dict[str, Any]], tuple[str, bool]], ratio_only: bool):
+    """The DERIVED builder of one step graph, `component`/model.onnx: (f, prior) = settings(meta);
+    with `ratio_only`, only for runs whose critic (+ corrector) estimates log p_data/p_G."""
+
+    def build(modules: dict[str, nn.Module], meta: dict[str, Any]) -> list[Graph]:
+        g, c = modules.get("generator"), modules.get("critic")
+        if g is None or c is None:
+            return []
+        provenance = {"train": meta.get("train", {}), "components": meta.get("components", {})}
+        if ratio_only and density_ratio_problem(provenance, set(modules)) is not None:
+            return []
+        f, prior = settings(meta)
+        step = build_step(g, c, modules.get("corrector"), f=f, prior=prior)
+        spec = refine_spec(g.config.latent_dim, f"{component}/model.onnx")
+        traced = TracedStep(step, spec.make_inputs(8, torch.Generator().manual_seed(0)))
+        return [Graph(component, spec, traced)]
+
+    return build
+
+
+def _dgflow_settings(meta: dict[str, Any]) -> tuple[str, bool]:
     opts = {**METHOD_DEFAULTS["dgflow"], **meta.get("sampling_defaults", {}).get("dgflow", {})}
-    step = build_step(g, c, modules.get("corrector"), f=opts["f"], prior=bool(opts.get("prior", False)))
-    spec = refine_spec(d)
-    traced = TracedStep(step, spec.make_inputs(8, torch.Generator().manual_seed(0)))
-    return [Graph("refine", spec, traced)]
+    return opts["f"], bool(opts.get("prior", False))
+
+
+# refine/model.onnx for runs with a generator and a critic (+ corrector): DGflow's step
+refine_graphs = DERIVED.register("refine")(step_graphs("refine", _dgflow_settings, ratio_only=False))
+# ddls/model.onnx: DDLS (Che et al. 2020) z - (eps/2) grad(||z||^2/2 - d(G(z))) + sqrt(eps) xi is this
+# step with the prior term, f = KL (s = 1), eta = eps/2 and gamma = 1; only for ratio critics
+ddls_graphs = DERIVED.register("ddls")(step_graphs("ddls", lambda meta: ("kl", True), ratio_only=True))

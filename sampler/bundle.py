@@ -16,12 +16,24 @@ MANIFEST = "config.json"
 CARD = "README.md"  # not hashed: the Hub lets owners edit the card
 VARIANTS = ("fp16",)  # precision variants a component may carry beside its fp32 graph
 # each sampling method's defaults where a manifest sets none: the papers' values (REFERENCES.md:
-# LatentRS report Algorithm 2, DGflow Ansari et al. 2021). Export writes them into manifests;
-# Bundle.defaults() falls back to them for bundles that lack them.
+# LatentRS report Algorithm 2, DGflow Ansari et al. 2021; DRS Azadi et al. 2019, MH-GAN Turner et
+# al. 2019, DDLS Che et al. 2020), or a documented choice where a paper gives none or a cost we
+# cut. Export writes them into manifests; Bundle.defaults() falls back to them for bundles that
+# lack them.
 METHOD_DEFAULTS: dict[str, dict[str, Any]] = {
     "plain": {"truncation": None},
     "latent-rs": {"m": 3.0, "max_rounds": 100},
     "dgflow": {"eta": 0.1, "gamma": 0.01, "steps": 25, "f": "kl"},
+    # DRS: gamma = the 95th percentile of F over the burn-in (the paper's choice); burn-in 10 000
+    # proposals (ours: D*_max is fixed after it); 1000 rounds before a sample is given up (ours)
+    "drs": {"percentile": 95.0, "gamma": None, "burn_in": 10_000, "max_rounds": 1000},
+    # MH-GAN: K = 640 (the paper's longest chain, its headline setting); data None = the bundle's
+    # dataset; calibration on 1000 real + 1000 generated examples (ours)
+    "mh-gan": {"k": 640, "data": None, "calibration": 1000},
+    # DDLS: eps = 0.01 (the paper's step size); 100 steps (ours, the paper runs ~1000 on CIFAR-10:
+    # 4x DGflow's 25 steps of the same graph, and t = 100 eps / 2 = 0.5 of Langevin time, enough
+    # to pull samples into the critic's high-ratio regions, not to mix between modes)
+    "ddls": {"eps": 0.01, "steps": 100},
 }
 
 
@@ -75,7 +87,10 @@ class Bundle:
 
     def defaults(self, method: str) -> dict[str, Any]:
         """The manifest's defaults for `method` over the schema's (METHOD_DEFAULTS)."""
-        return {**METHOD_DEFAULTS.get(method, {}), **self.manifest.get("defaults", {}).get(method, {})}
+        given = self.manifest.get("defaults", {})
+        own = given.get(method, {}) if isinstance(given, dict) else None
+        _require(isinstance(own, dict), self.root, f"defaults[{method!r}] is not an object")
+        return {**METHOD_DEFAULTS.get(method, {}), **own}
 
 
 def _require(cond: bool, root: Path, what: str) -> None:
@@ -171,6 +186,12 @@ def load_bundle(path: str | Path, verify: bool = True) -> Bundle:
         ),
         root,
         "data.range",
+    )
+    src = data.get("source")  # the user's own data (absent for named data sets and older bundles)
+    _require(
+        src is None or (isinstance(src, dict) and isinstance(src.get("sha256"), str)),
+        root,
+        "data.source must be an object with a sha256",
     )
     comps = manifest.get("components")
     _require(isinstance(comps, dict) and comps, root, "components must be a non-empty object")

@@ -8,39 +8,79 @@ from typing import Any
 
 import numpy as np
 
-from ganflow.sampler.data import load_dataset
+from ganflow.sampler.data import DataOptions, Dataset, DataSource, DataSpec, load_dataset, other_split
 from ganflow.sampler.errors import InputError
 from ganflow.sampler.hub import open_bundle
 from ganflow.sampler.metrics import METRICS, Evaluator, FeatureNet, IdentityFeatures
+from ganflow.sampler.metrics.modes import Modes, estimate_std, load_centers
 from ganflow.sampler.metrics.toy2d import TOY_MODES
 from ganflow.sampler.pipeline import Pipeline
-from ganflow.sampler.runtime import Runtime
+from ganflow.sampler.sample import SampleOptions
 
 REAL_N = 10_000  # reference examples used from the split (the first ones), unless --real-n
 VALID_N = 1_000  # Parzen bandwidth selection: the last examples of the train split
 
 
+def _features(spec: DataSpec, features: str | Path | None) -> FeatureNet | IdentityFeatures:
+    """--features if given; else the coordinates of points, the ganflow MNIST classifier for the
+    MNIST data sets, the pixels of other images."""
+    if features is not None:
+        net = FeatureNet(features)
+        net.check_shape(spec.shape)  # e.g. the MNIST classifier on 3x32x32 images: refused now
+        return net
+    if not spec.is_image:
+        return IdentityFeatures()
+    return FeatureNet() if spec.source is None else IdentityFeatures("-pixels")
+
+
+def _modes(spec: DataSpec, real: np.ndarray, centers: str | Path | None, std: float | None) -> Modes | None:
+    """The modes of the mode metrics: --centers (std: --center-std, else estimated from the reference
+    examples), else a 2-D toy's own."""
+    if centers is None:
+        if std is not None:
+            raise InputError("--center-std needs --centers: pass the mode centers as an .npy [M, D]")
+        return TOY_MODES.get(spec.name) if spec.source is None else None
+    if spec.is_image:
+        raise InputError("--centers applies to vector data, not to images: drop it")
+    c = load_centers(centers, int(np.prod(spec.shape)))
+    if std is not None and not std > 0:
+        raise InputError(f"--center-std must be > 0, got {std}")
+    std = estimate_std(real.reshape(len(real), -1), c) if std is None else float(std)
+    name = Path(centers).stem
+    return Modes(name, c, std, tag="_" + "".join(ch if ch.isalnum() or ch in "_.-" else "-" for ch in name))
+
+
 def make_evaluator(
-    data: str,
+    data: str | Dataset,
     split: str = "test",
     dataset: str | None = None,
     features: str | Path | None = None,
     real_n: int | None = REAL_N,
     with_valid: bool = False,
+    options: DataOptions | None = None,
+    centers: str | Path | None = None,
+    center_std: float | None = None,
 ) -> Evaluator:
-    """An Evaluator for `data` (a dataset name or MNIST-layout path) and one split."""
-    ds = load_dataset(data, dataset=dataset, split=split)
-    kind = "images" if len(ds.spec.shape) == 3 else "points"
-    net = FeatureNet(features) if (kind == "images" or features is not None) else IdentityFeatures()
+    """An Evaluator for one split of `data`: a dataset name or path (read as `options` say), or a
+    loaded Dataset (its other split is read the same way). `centers`: an .npy [M, D] of mode centers
+    for the mode metrics of vector data."""
+    if isinstance(data, Dataset):
+        ds = other_split(data, split)
+    else:
+        ds = load_dataset(data, dataset=dataset, split=split, options=options)
+    net = _features(ds.spec, features)
     valid = None
     if with_valid:
-        other = load_dataset(data, dataset=dataset, split="train" if split != "train" else "test")
-        valid = other.x[-VALID_N:]
-    real = ds.x[:real_n] if real_n else ds.x
-    return Evaluator(real, ds.spec.name, split, kind, net, valid=valid, modes=TOY_MODES.get(ds.spec.name))
+        valid = np.asarray(other_split(ds, "train" if split != "train" else "test").x[-VALID_N:])
+    real = np.asarray(ds.x[:real_n] if real_n else ds.x, dtype=np.float32)
+    kind = "images" if ds.spec.is_image else "points"
+    modes = _modes(ds.spec, real, centers, center_std)
+    return Evaluator(real, ds.spec.name, split, kind, net, valid=valid, modes=modes, spec=ds.spec)
 
 
-def load_samples(source: str | Path, n: int | None, **sample_kw: Any) -> tuple[np.ndarray, dict[str, Any]]:
+def load_samples(
+    source: str | Path, n: int | None, sampling: SampleOptions = SampleOptions()
+) -> tuple[np.ndarray, dict[str, Any]]:
     """Samples [N, *shape] from a .npz/.npy file, or drawn from a bundle; and what they are."""
     path = Path(source)
     if path.is_file():
@@ -58,9 +98,10 @@ def load_samples(source: str | Path, n: int | None, **sample_kw: Any) -> tuple[n
     bundle = open_bundle(source)  # a folder or a Hub id
     if not n or n <= 0:
         raise InputError("-n must be > 0 to draw samples from a bundle")
-    pipe = Pipeline(bundle, Runtime(sample_kw.pop("device", "auto")), **sample_kw)
+    o = sampling
+    pipe = Pipeline(bundle, o.runtime.create(), o.method, o.seed, o.proposal, o.select, o.refine, o.stages)
     x = np.empty((n, *bundle.data_shape), np.float32)
-    for lo, _, batch in pipe.generate(n, 1024):
+    for lo, _, batch in pipe.generate(n, max(o.batch_size, 1024)):
         x[lo : lo + len(batch)] = batch
     info = {
         "source": str(path),
@@ -69,7 +110,30 @@ def load_samples(source: str | Path, n: int | None, **sample_kw: Any) -> tuple[n
         "dataset": bundle.manifest["data"]["dataset"],
         **{k: pipe.stats[k] for k in ("method", "provider")},
     }
+    if bundle.manifest["data"].get("source"):  # trained on the user's own data
+        info["data_source"] = bundle.manifest["data"]["source"]
     return x, info
+
+
+def _reference(
+    data: str | None, dataset: str | None, options: DataOptions | None, info: dict[str, Any]
+) -> tuple[str, str | None, DataOptions | None]:
+    """(--data, its label, how to read it) for samples described by `info`: a bundle trained on
+    the user's own data reads --data as it was read in training (the same layout, range and split),
+    unless an option given here says otherwise."""
+    own = info.get("data_source")
+    if own is None:
+        data = data or info.get("dataset")
+        if data is None:
+            raise InputError("which data do these samples belong to? pass --data")
+        return data, dataset, options
+    saved = DataSource.from_dict(own)
+    if data is None:
+        raise InputError(
+            f"the bundle was trained on your own data ({saved.name}, sha256 {saved.sha256[:12]}...): "
+            "pass --data PATH to that file or folder"
+        )
+    return data, dataset or info["dataset"], (options or DataOptions()).over(saved.options(), False, "")
 
 
 def evaluate(
@@ -81,27 +145,40 @@ def evaluate(
     features: str | None = None,
     real_n: int | None = REAL_N,
     dataset: str | None = None,
-    **sample_kw: Any,
+    sampling: SampleOptions = SampleOptions(),
+    options: DataOptions | None = None,
+    centers: str | Path | None = None,
+    center_std: float | None = None,
 ) -> dict[str, Any]:
-    """Metrics of the samples in `source`; the result holds the metrics and what was compared."""
+    """Metrics of the samples in `source` (a file, or a bundle sampled with `sampling`); the
+    result holds the metrics and what was compared. `options`: how to read --data (your own data);
+    `centers`, `center_std`: mode centers [M, D] (.npy) and their std for the mode metrics."""
     t0 = time.perf_counter()
-    device = sample_kw.get("device", "auto")
-    x, info = load_samples(source, n, **sample_kw)
-    data = data or info.get("dataset")
-    if data is None:
-        raise InputError("which data do these samples belong to? pass --data")
+    device = sampling.runtime.device
+    x, info = load_samples(source, n, sampling)
+    data, dataset, options = _reference(data, dataset, options, info)
     for m in metrics or []:
         METRICS.get(m)
-    ev = make_evaluator(data, split, dataset, features, real_n, with_valid="parzen" in (metrics or []))
+    with_valid = "parzen" in (metrics or [])
+    ev = make_evaluator(data, split, dataset, features, real_n, with_valid, options, centers, center_std)
     if info["kind"] == "bundle" and any(METRICS.get(m).needs_bundle for m in metrics or []):
         ev.bundle, ev.device = open_bundle(source), device  # e.g. nll: the bundle's likelihood graph
     t1 = time.perf_counter()
     values = ev(x, metrics)
+    extra: dict[str, Any] = {}
+    if ev.spec.source is not None:
+        extra["data_sha256"] = ev.spec.source.sha256
+        if "data_source" in info:
+            extra["data_is_training_data"] = ev.spec.source.sha256 == info["data_source"]["sha256"]
+    if centers is not None:
+        extra["modes"] = {"centers": str(centers), "n": len(ev.modes.centers), "std": ev.modes.std}
+        extra["modes"]["std_from"] = "--center-std" if center_std is not None else "the reference data"
     return {
         **info,
         "data": data,
         "split": split,
         "real_n": len(ev.real),
+        **extra,
         "metrics": values,
         "sample_seconds": t1 - t0,
         "metric_seconds": time.perf_counter() - t1,

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from ganflow.sampler.binding import FixedBinding, capture_rows
 from ganflow.sampler.bundle import Bundle
 from ganflow.sampler.errors import ComponentMissingError, InputError, MethodError, NumericsError
 from ganflow.sampler.registry import Registry
 from ganflow.sampler.runtime import Runtime
-from ganflow.sampler.stages import PROPOSALS, REFINERS, SELECTORS, Context
+from ganflow.sampler.stages import Context, Stage, StageOptions, stage_class
+from ganflow.sampler.stages.base import refusal
 
 
 @dataclass(frozen=True)
@@ -36,77 +36,67 @@ METHODS.register("flow")(Preset("flow", summary="FIS-GAN: z from the latent flow
 METHODS.register("dgflow")(
     Preset("gaussian", refine="dgflow", summary="DGflow: K critic-gradient steps on z (refine/model.onnx)")
 )
+METHODS.register("drs")(
+    Preset("gaussian", select="drs", summary="DRS: keep G(z) w.p. sigmoid(F) from the critic's log ratio")
+)
+METHODS.register("mh-gan")(
+    Preset("gaussian", select="mh-gan", summary="MH-GAN: independent MH chain of K proposals, calibrated D")
+)
+METHODS.register("ddls")(
+    Preset("gaussian", refine="ddls", summary="DDLS: Langevin on ||z||^2/2 - d(G(z)) (ddls/model.onnx)")
+)
 
 
-def stage_needs(proposal: str, select: str | None, refine: str | None) -> list[str]:
-    """Bundle components a composition needs (the generator always)."""
-    needs = ["generator"]
-    for reg, name in ((PROPOSALS, proposal), (SELECTORS, select), (REFINERS, refine)):
-        if name is not None:
-            needs += list(getattr(reg.get(name), "needs", ()))
+def _stages(proposal: str, select: str | None, refine: str | None, decode: str) -> list[tuple[str, str]]:
+    """(name, stage class) of a composition: the decoder first, then in stage order."""
+    pairs = (("decode", decode), ("proposal", proposal), ("select", select), ("refine", refine))
+    return [(name, stage_class(kind, name)) for kind, name in pairs if name is not None]
+
+
+def stage_needs(
+    proposal: str, select: str | None, refine: str | None, decode: str = "generator"
+) -> list[str]:
+    """Bundle components a composition needs (the decoder's first, then in stage order), each once."""
+    needs: list[str] = []
+    for _, cls in _stages(proposal, select, refine, decode):
+        needs += [c for c in cls.needs if c not in needs]
     return needs
+
+
+def stage_refusals(
+    bundle: Bundle, proposal: str, select: str | None, refine: str | None, decode: str = "generator"
+) -> list[str]:
+    """'stage: why' for each stage of a composition the bundle cannot run despite its components."""
+    reasons = [(name, refusal(cls, bundle)) for name, cls in _stages(proposal, select, refine, decode)]
+    return [f"{name}: {why}" for name, why in reasons if why is not None]
 
 
 def supported_methods(bundle: Bundle) -> list[str]:
     out = []
     for name in METHODS.names():
         p = METHODS.get(name)
-        if all(c in bundle.components for c in stage_needs(p.proposal, p.select, p.refine)):
+        has = all(c in bundle.components for c in stage_needs(p.proposal, p.select, p.refine))
+        if has and not stage_refusals(bundle, p.proposal, p.select, p.refine):
             out.append(name)
     return out
 
 
-class Decoder:
-    """z [N, d] -> x [N, *shape] with the generator graph; NaN/inf raise, values clip to range.
-    With --cuda-graph the graph runs on fixed buffers (one capture per batch size)."""
-
-    def __init__(self, ctx: Context) -> None:
-        self.comp = comp = ctx.bundle.component("generator", "decoding")
-        self.runtime = ctx.runtime
-        self.session = None if ctx.runtime.cuda_graph else ctx.runtime.session(comp)
-        self.input = comp.inputs[0]["name"]
-        self.range = ctx.bundle.data_range
-        self._bound: dict[int, FixedBinding] = {}  # rows -> binding on a session of its own (--cuda-graph)
-
-    def _run_graph(self, z: np.ndarray) -> np.ndarray:
-        rows = capture_rows(self._bound, len(z))
-        if rows not in self._bound:
-            rt, c = self.runtime, self.comp
-            self._bound[rows] = FixedBinding(
-                rt.session(c, f"decode-{rows}"), rt.ort, rt.ort_device, rows,
-                {self.input: c.inputs[0]["shape"][1:]}, {c.outputs[0]["name"]: c.outputs[0]["shape"][1:]},
-            )  # fmt: skip
-        bound = self._bound[rows]
-        with self.runtime.graph_lock:
-            bound.set(self.input, z)
-            bound.run()
-            return bound.get(self.comp.outputs[0]["name"], len(z))
-
-    def __call__(self, z: np.ndarray) -> np.ndarray:
-        if self.runtime.cuda_graph:
-            x = self._run_graph(z)
-        else:
-            (x,) = self.session.run(None, {self.input: np.ascontiguousarray(z, dtype=np.float32)})
-        if not np.isfinite(x).all():
-            raise NumericsError(
-                "the generator produced NaN/inf: the bundle's weights are broken; "
-                "re-export it from a healthy checkpoint"
-            )
-        if self.range is not None:
-            np.clip(x, *self.range, out=x)
-        return x
-
-
 @dataclass
 class Pipeline:
+    """The stages of one composition, built once; `generate` runs them batch by batch.
+
+    `options` maps a stage name to its Options (stages/base.py); stages not in it take the
+    bundle's defaults. Stage flags (proposal/select/refine) override the method preset's."""
+
     bundle: Bundle
     runtime: Runtime
     method: str = "plain"
     seed: int = 0
-    proposal: str | None = None  # stage flags override the preset's stages
+    proposal: str | None = None
     select: str | None = None
     refine: str | None = None
-    options: dict[str, Any] = field(default_factory=dict)
+    options: Mapping[str, StageOptions] = field(default_factory=dict)
+    decode: str = "generator"
     stats: dict[str, Any] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -114,7 +104,10 @@ class Pipeline:
         self.proposal = self.proposal or preset.proposal
         self.select = self.select or preset.select
         self.refine = self.refine or preset.refine
-        needs = stage_needs(self.proposal, self.select, self.refine)
+        refused = stage_refusals(self.bundle, self.proposal, self.select, self.refine, self.decode)
+        if refused:
+            raise MethodError(f"bundle {self.bundle.root} cannot run {self.describe()}: {'; '.join(refused)}")
+        needs = stage_needs(self.proposal, self.select, self.refine, self.decode)
         missing = [c for c in needs if c not in self.bundle.components]
         if missing:
             raise ComponentMissingError(
@@ -122,11 +115,16 @@ class Pipeline:
                 f"for {self.describe()}; it supports: {', '.join(supported_methods(self.bundle)) or 'none'}"
             )
         precision = {c: self._precision(c) for c in needs}
-        ctx = Context(self.bundle, self.runtime, self.seed, self.options)
-        self._propose = PROPOSALS.get(self.proposal)(ctx)
-        self._select = SELECTORS.get(self.select)(ctx, self._propose) if self.select else None
-        self._refine = REFINERS.get(self.refine)(ctx) if self.refine else None
-        self._decode = Decoder(ctx)
+        ctx = Context(self.bundle, self.runtime, self.seed)
+        self._propose, self._select, self._refine, self._decode = (
+            self._build(kind, name, ctx)
+            for kind, name in (
+                ("proposal", self.proposal),
+                ("select", self.select),
+                ("refine", self.refine),
+                ("decode", self.decode),
+            )
+        )
         self.stats = {
             "method": self.describe(),
             "provider": self.runtime.provider,
@@ -134,6 +132,17 @@ class Pipeline:
             "samples": 0,
             "seconds": 0.0,
         }
+
+    def _build(self, kind: str, name: str | None, ctx: Context) -> Stage | None:
+        if name is None:
+            return None
+        cls = stage_class(kind, name)
+        opts = self.options.get(name, cls.Options())
+        if not isinstance(opts, cls.Options):
+            raise InputError(
+                f"options for stage {name!r} must be {cls.Options.__name__}, got {type(opts).__name__}"
+            )
+        return cls(ctx, opts)
 
     def _precision(self, name: str) -> str:
         """The precision component `name` runs in: --precision where the bundle has that variant."""
@@ -170,7 +179,7 @@ class Pipeline:
                 continue
             z = self._propose(lo, hi)
             if self._select is not None:
-                z = self._select(z, lo, hi)
+                z = self._select(z, lo, hi, self._propose)
             if self._refine is not None:
                 z = self._refine(z, lo, hi)
             if not np.isfinite(z).all():
@@ -178,8 +187,9 @@ class Pipeline:
                     f"NaN/inf in the latents after {self.describe()}: lower the step size or check the bundle"
                 )
             x = self._decode(z)
-            for stage in (self._select, self._refine):
-                self.stats.update(getattr(stage, "stats", {}))
+            for stage in (self._propose, self._select, self._refine, self._decode):
+                if stage is not None:
+                    self.stats.update(stage.stats)
             self.stats["samples"] += hi - lo
             self.stats["seconds"] += time.perf_counter() - t0
             yield lo, z, x

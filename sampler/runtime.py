@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 import threading
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,21 @@ def import_ort():
     return ort
 
 
+@dataclass(frozen=True)
+class RuntimeOptions:
+    """How sessions run (the Runtime's settings), as one value that sampling options can carry."""
+
+    device: str = "auto"
+    threads: int | None = None
+    tf32: bool = False
+    precision: str = "fp32"
+    cuda_graph: bool = False
+    allow_cpu_fallback: bool = False
+
+    def create(self) -> Runtime:
+        return Runtime(**asdict(self))
+
+
 @dataclass
 class Runtime:
     """Creates sessions on one device; `provider` says which provider actually runs them."""
@@ -48,6 +63,8 @@ class Runtime:
     graph_lock: threading.Lock = field(init=False, default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
+        if self.threads is not None and self.threads <= 0:
+            raise InputError(f"--threads must be > 0, got {self.threads}")
         if self.device not in DEVICES:
             raise InputError(f"unknown --device {self.device!r}: use one of {', '.join(DEVICES)}")
         if self.precision not in PRECISIONS:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +14,8 @@ from ganflow.sampler.bundle import MANIFEST, Bundle, sha256_file
 from ganflow.sampler.errors import InputError
 from ganflow.sampler.hub import open_bundle
 from ganflow.sampler.pipeline import Pipeline
-from ganflow.sampler.runtime import CUDA, Runtime
+from ganflow.sampler.runtime import CUDA, RuntimeOptions
+from ganflow.sampler.stages import StageOptions
 from ganflow.sampler.writers import open_writer, shard_path, writer_format
 
 
@@ -23,91 +26,82 @@ def shard_range(n: int, shards: int, shard: int) -> tuple[int, int]:
     return shard * n // shards, (shard + 1) * n // shards
 
 
+@dataclass(frozen=True)
+class SampleOptions:
+    """Everything that decides a sampling run besides the bundle, the output and N.
+
+    `stages`: {stage name: its Options} (stages/base.py; see `options_from_flat` for flat keys
+    such as {"rs_m": 2.0}); stages not named take the bundle's defaults. Sample i depends only on
+    the bundle, the composition, the stage options, `seed` and i: `batch_size` and the shard
+    (`num_shards`, `shard_index`) split the work without changing any sample."""
+
+    method: str = "plain"
+    proposal: str | None = None  # stage flags override the method preset's stages
+    select: str | None = None
+    refine: str | None = None
+    seed: int = 0
+    batch_size: int = 256
+    stages: Mapping[str, StageOptions] = field(default_factory=dict)
+    runtime: RuntimeOptions = RuntimeOptions()
+    fmt: str | None = None  # output format; None: from the suffix of `out`
+    overwrite: bool = False
+    num_shards: int = 1
+    shard_index: int = 0
+    progress: bool = False
+
+
 def sample_to(
-    bundle: str | Path | Bundle,
-    out: str | Path,
-    n: int,
-    *,
-    method: str = "plain",
-    proposal: str | None = None,
-    select: str | None = None,
-    refine: str | None = None,
-    seed: int = 0,
-    batch_size: int = 256,
-    device: str = "auto",
-    tf32: bool = False,
-    threads: int | None = None,
-    precision: str = "fp32",
-    cuda_graph: bool = False,
-    allow_cpu_fallback: bool = False,
-    fmt: str | None = None,
-    overwrite: bool = False,
-    options: dict[str, Any] | None = None,
-    progress: bool = False,
-    num_shards: int = 1,
-    shard_index: int = 0,
+    bundle: str | Path | Bundle, out: str | Path, n: int, options: SampleOptions = SampleOptions()
 ) -> dict[str, Any]:
     """Draw samples [start, stop) of `n` (this shard's part; all of them by default) into `out`.
 
     File outputs are complete or absent; a folder of PNGs fills up image by image and resumes.
     Sample i is the same whatever the shard, batch size or run, so shards together equal one run.
     """
+    o = options
     if n <= 0:
         raise InputError(f"-n must be > 0, got {n}")
-    if threads is not None and threads <= 0:
-        raise InputError(f"--threads must be > 0, got {threads}")
-    start, stop = shard_range(n, num_shards, shard_index)
+    start, stop = shard_range(n, o.num_shards, o.shard_index)
     b = bundle if isinstance(bundle, Bundle) else open_bundle(bundle)  # a folder or a Hub id
-    runtime = Runtime(
-        device,
-        threads=threads,
-        tf32=tf32,
-        precision=precision,
-        cuda_graph=cuda_graph,
-        allow_cpu_fallback=allow_cpu_fallback,
-    )
-    pipe = Pipeline(
-        b,
-        runtime,
-        method=method,
-        seed=seed,
-        proposal=proposal,
-        select=select,
-        refine=refine,
-        options=options or {},
-    )
-    kind = writer_format(Path(out), fmt)
-    path = shard_path(Path(out), kind, shard_index, num_shards)
+    runtime = o.runtime.create()
+    pipe = Pipeline(b, runtime, o.method, o.seed, o.proposal, o.select, o.refine, o.stages)
+    used = [pipe.proposal, pipe.select, pipe.refine]
+    given = {
+        k: {f: x for f, x in asdict(v).items() if x is not None} for k, v in o.stages.items() if k in used
+    }
+    stage_opts = {k: v for k, v in given.items() if v}  # recorded with the samples
+    kind = writer_format(Path(out), o.fmt)
+    path = shard_path(Path(out), kind, o.shard_index, o.num_shards)
     run = {
         "bundle": sha256_file(b.root / MANIFEST),
         "pipeline": pipe.describe(),
-        "seed": seed,
+        "seed": o.seed,
         "n": n,
-        "options": options or {},
+        "options": stage_opts,
     }
     writer = open_writer(
-        path, stop - start, b.data_shape, b.latent_dim, b.data_range, fmt, overwrite, first=start, run=run
+        path, stop - start, b.data_shape, b.latent_dim, b.data_range, o.fmt, o.overwrite, first=start, run=run
     )
     try:
         # the bar starts only once the bundle, pipeline and output are known to be good
         with typer.progressbar(
-            length=stop - start, label="sampling", file=sys.stderr, hidden=not progress
+            length=stop - start, label="sampling", file=sys.stderr, hidden=not o.progress
         ) as bar:
-            for lo, z, x in pipe.generate(stop, batch_size, start=start, todo=writer.todo):
+            for lo, z, x in pipe.generate(stop, o.batch_size, start=start, todo=writer.todo):
                 if x is not None:
                     writer.write(lo, z, x)
-                bar.update(min(batch_size, stop - lo))
+                bar.update(min(o.batch_size, stop - lo))
         writer.commit()
     except BaseException:
         writer.abort()
         raise
     notes = [runtime.note] if runtime.note else []
-    if precision != "fp32" and runtime.provider != CUDA:
+    if o.runtime.precision != "fp32" and runtime.provider != CUDA:
         notes.append("fp16 graphs run on the CPU through fp32 kernels (slower than fp32); fp16 is for CUDA")
     report = dict(pipe.stats)
     report.update(
         out=str(path),
-        shard=f"{shard_index}/{num_shards}: samples [{start}, {stop})",
+        shard=f"{o.shard_index}/{o.num_shards}: samples [{start}, {stop})",
         provider=runtime.provider,
         device_note="; ".join(notes),
         samples_per_s=report["samples"] / max(report["seconds"], 1e-9),

@@ -81,21 +81,23 @@ class Writer:
 
 
 class NpyStream:
-    """A float32 .npy file of shape [n, *shape] written row block by row block with positioned
-    writes: memory stays bounded by one batch (no memory map whose pages count as RSS)."""
+    """An .npy file (float32 unless `dtype`) of shape [n, *shape] written row block by row block
+    with positioned writes: memory stays bounded by one batch (no memory map whose pages count as
+    RSS)."""
 
-    def __init__(self, path: Path, n: int, shape: tuple[int, ...]) -> None:
-        self.path, self.row = path, int(np.prod(shape, dtype=np.int64)) * 4
+    def __init__(self, path: Path, n: int, shape: tuple[int, ...], dtype: str = "<f4") -> None:
+        self.dtype = np.dtype(dtype)
+        self.path, self.row = path, int(np.prod(shape, dtype=np.int64)) * self.dtype.itemsize
         self.f = open(path, "wb")
         np.lib.format.write_array_header_1_0(
-            self.f, {"descr": "<f4", "fortran_order": False, "shape": (n, *shape)}
+            self.f, {"descr": self.dtype.str, "fortran_order": False, "shape": (n, *shape)}
         )
         self.header = self.f.tell()
         self.size = self.header + n * self.row
         self.f.truncate(self.size)
 
     def write(self, row: int, a: np.ndarray) -> None:
-        data = np.ascontiguousarray(a, dtype="<f4").tobytes()
+        data = np.ascontiguousarray(a, dtype=self.dtype).tobytes()
         os.pwrite(self.f.fileno(), data, self.header + row * self.row)
 
     def close(self) -> None:

@@ -41,8 +41,8 @@ def ganflow(*args: str, env: dict | None = None, check: bool = True, timeout: fl
 @pytest.fixture(scope="session")
 def tiny_run(tmp_path_factory) -> Path:
     """A 2-D GAN trained for a few steps (seconds): for checkpoint, export and sampler tests."""
+    from ganflow.sampler.data import load_dataset
     from ganflow.training import TrainConfig, default_components, train_gan
-    from ganflow.training.data import load_dataset
 
     run = tmp_path_factory.mktemp("runs") / "tiny"
     ds = load_dataset("gaussians25")
@@ -66,8 +66,8 @@ def tiny_bundle(tiny_run, tmp_path_factory) -> Path:
 def mnist_bundle(tmp_path_factory) -> Path:
     """A DCGAN (width 8) trained for 10 steps on MNIST and exported: for image-format tests."""
     from ganflow.export import export_bundle
+    from ganflow.sampler.data import load_dataset
     from ganflow.training import TrainConfig, default_components, train_gan
-    from ganflow.training.data import load_dataset
 
     if not MNIST.is_file():
         pytest.skip(f"{MNIST} is absent")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -70,3 +71,41 @@ def test_no_unsafe_deserialisation(path):
     if path.name == Path(__file__).name:
         return  # this file spells the patterns out on purpose
     assert problems(path.read_text()) == [], path
+
+
+# --- size: the trainers stay readable (DESIGN.md section 9) ------------------------------------------
+MAX_FUNCTION_LINES = 80
+MAX_FILE_LINES = 400
+
+
+def oversized(source: str, name: str = "<source>") -> list[str]:
+    """Functions (methods and nested ones too) longer than MAX_FUNCTION_LINES, measured with `ast`
+    from `def` to their last line, and the file itself when it is longer than MAX_FILE_LINES."""
+    out = []
+    lines = len(source.splitlines())
+    if lines > MAX_FILE_LINES:
+        out.append(f"{name}: {lines} lines")
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            n = node.end_lineno - node.lineno + 1
+            if n > MAX_FUNCTION_LINES:
+                out.append(f"{name}:{node.lineno} {node.name}: {n} lines")
+    return out
+
+
+def test_the_size_checker_catches_long_functions_and_files():
+    body = "".join(f"    x{i} = {i}\n" for i in range(MAX_FUNCTION_LINES))  # def + 80 lines: 81
+    assert oversized(f"def f():\n{body}") == ["<source>:1 f: 81 lines"]
+    method = f"class A:\n    async def g(self):\n{textwrap.indent(body, '    ')}"
+    assert oversized(method) == ["<source>:2 g: 81 lines"]
+    assert oversized(f"def f():\n{body[: body.rindex('    x')]}") == []  # exactly 80 lines
+    assert oversized("x = 1\n" * (MAX_FILE_LINES + 1)) == [f"<source>: {MAX_FILE_LINES + 1} lines"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted(p for p in (ROOT / "training").rglob("*.py") if "__pycache__" not in p.parts),
+    ids=lambda p: str(p.relative_to(ROOT)),
+)
+def test_training_functions_and_files_are_short(path):
+    assert oversized(path.read_text(), str(path.relative_to(ROOT))) == []

@@ -12,10 +12,11 @@ import torch
 from ganflow.export import export_bundle
 from ganflow.models import load_checkpoint
 from ganflow.sampler.bundle import load_bundle
+from ganflow.sampler.data import load_dataset
 from ganflow.sampler.pipeline import Pipeline, supported_methods
 from ganflow.sampler.runtime import Runtime
+from ganflow.sampler.stages import options_from_flat
 from ganflow.training import TrainConfig, default_components
-from ganflow.training.data import load_dataset
 from ganflow.training.fisgan import FISConfig, flow_component, train_fisgan
 from ganflow.training.reweight import ReweightConfig, train_reweight
 
@@ -59,7 +60,7 @@ def _draw(bundle, batch: int, seed: int = 4) -> tuple[np.ndarray, str]:
         proposal="flow",
         select="latent-rs",
         refine="dgflow",
-        options={"dg_steps": 5},
+        options=options_from_flat({"dg_steps": 5}),
     )
     x = np.concatenate([x for _, _, x in pipe.generate(700, batch)])
     return x, pipe.describe()
@@ -113,7 +114,12 @@ def test_flowgan_bundle_runs_dgflow_and_latent_rs(tmp_path):
         x1, x2 = (
             np.concatenate([x for _, _, x in pipe.generate(300, bs)])
             for pipe, bs in (
-                (Pipeline(b, Runtime("cpu"), method=method, seed=1, options={"dg_steps": 3}), bs)
+                (
+                    Pipeline(
+                        b, Runtime("cpu"), method=method, seed=1, options=options_from_flat({"dg_steps": 3})
+                    ),
+                    bs,
+                )
                 for bs in (300, 64)
             )
         )

@@ -12,7 +12,7 @@ from tests.conftest import ganflow
 
 def test_gaussians25_train_export_sample(tmp_path):
     run, bundle, out = tmp_path / "run", tmp_path / "bundle", tmp_path / "samples.npz"
-    # the demo's 2-D settings (sampler/cli.py DEMO["2d"])
+    # the demo's 2-D settings (training/commands.py DEMO["2d"])
     ganflow(
         "train",
         "gan",
@@ -45,7 +45,9 @@ def test_gaussians25_train_export_sample(tmp_path):
     )
     ganflow("export", str(run), "--out", str(bundle))
     info = json.loads(ganflow("info", str(bundle), "--json").stdout)
-    assert info["methods"] == ["dgflow", "plain"] and set(info["integrity"].values()) == {"ok"}
+    assert info["methods"] == ["ddls", "dgflow", "drs", "mh-gan", "plain"] and set(
+        info["integrity"].values()
+    ) == {"ok"}
     proc = ganflow("sample", str(bundle), "-n", "10000", "--out", str(out), "--device", "cpu", "--seed", "1")
     assert "wrote 10000 samples" in proc.stdout
     x = np.load(out)["samples"]

@@ -89,7 +89,7 @@ def test_every_train_command_can_resume():
     """No trainer loses more than one checkpoint interval: each `ganflow train X` has --resume."""
     import inspect
 
-    from ganflow.sampler.train_cmds import train_app
+    from ganflow.sampler.cli.train import train_app
 
     names = {c.name: c.callback for c in train_app.registered_commands}
     assert {"gan", "fisgan", "flowgan", "reweight", "classifier", "corrector"} <= set(names)

@@ -2,26 +2,24 @@
 
 from __future__ import annotations
 
-import time
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torch.optim.lr_scheduler import OneCycleLR
 
-from ganflow.models import build_component, config_to_dict, load_checkpoint, save_checkpoint
+from ganflow.models import build_component, config_to_dict
+from ganflow.sampler.data import Dataset, DataSpec, load_dataset
 from ganflow.sampler.errors import InputError
-from ganflow.sampler.version import __version__
-from ganflow.training.data import Dataset, load_dataset
-from ganflow.training.distributed import setup
-from ganflow.training.jsonl import JsonlLog
-from ganflow.training.progress import Progress
-from ganflow.training.state import load_state, save_state
+from ganflow.training.run import Cadence, Run
 
 ARCH = "mnist-cnn"
 MAX_SHIFT = 2  # augmentation: random translations of up to 2 px in each direction
 EVAL_BATCH = 1000
+RECIPE = {"schedule": "one-cycle", "optimizer": "adam", "augment_max_shift": MAX_SHIFT}  # in meta["train"]
 
 
 def random_shift(x: torch.Tensor, gen: torch.Generator, max_shift: int, fill: float) -> torch.Tensor:
@@ -55,11 +53,60 @@ def _tensors(ds: Dataset, limit: int | None, what: str) -> tuple[torch.Tensor, t
     """(x [N, C, H, W] float32, labels [N] int64), the first `limit` examples when given."""
     if ds.labels is None or ds.x.ndim != 4:
         raise InputError(
-            f"the classifier needs labelled images, but the {what} split of {ds.spec.name!r} has "
-            f"shape {list(ds.x.shape)} and {'no' if ds.labels is None else ''} labels: pass MNIST data"
+            f"the classifier trains on labelled MNIST-layout images only, but the {what} split of "
+            f"{ds.spec.name!r} has shape {list(ds.x.shape)} and {'no' if ds.labels is None else ''} "
+            "labels: pass --data mnist, fashion-mnist or MNIST files"
         )
     x, y = ds.x[:limit], ds.labels[:limit]
     return torch.from_numpy(np.ascontiguousarray(x)), torch.from_numpy(y.astype(np.int64))
+
+
+@dataclass(frozen=True)
+class _Options:
+    """A classifier run's options (meta["train"] and the component config hold them), validated."""
+
+    epochs: int
+    batch_size: int
+    lr: float
+    seed: int
+    limit: int | None
+    channels: int
+    hidden: int
+
+    def __post_init__(self) -> None:
+        if self.epochs <= 0 or self.batch_size <= 0 or self.lr <= 0:
+            got = f"{self.epochs}, {self.batch_size}, {self.lr}"
+            raise InputError(f"epochs, batch_size and lr must be > 0, got {got}")
+        if self.limit is not None and self.limit <= 0:
+            raise InputError(f"limit must be > 0 or None, got {self.limit}")
+
+    @classmethod
+    def of(cls, meta: dict[str, Any]) -> _Options:
+        """The options of the run whose meta is `meta` (resume)."""
+        h, arch = meta["train"], meta["components"]["classifier"]
+        return cls(
+            h["epochs"], h["batch_size"], h["lr"], h["seed"], h["limit"], arch["channels"], arch["hidden"]
+        )
+
+    def to_meta(self) -> dict[str, Any]:
+        """meta["train"] without the example counts (channels and hidden are the component's)."""
+        return {**{k: v for k, v in asdict(self).items() if k not in ("channels", "hidden")}, **RECIPE}
+
+
+def _data(
+    data: str, o: _Options, run: Run
+) -> tuple[DataSpec, tuple[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]:
+    """(the train split's spec, (x, labels) of the train split on the run's device, of the test
+    split); refuses too few examples, and data other than a resumed run's."""
+    train, test = load_dataset(data, split="train"), load_dataset(data, split="test")
+    x_train, y_train = _tensors(train, o.limit, "train")
+    x_test, y_test = _tensors(test, o.limit, "test")
+    if len(x_train) < o.batch_size:
+        raise InputError(f"{len(x_train)} training examples is fewer than one batch of {o.batch_size}")
+    if run.resume and run.saved["data"] != train.spec.to_dict():
+        raise InputError(f"--data is not the data of the run being resumed ({run.saved['data']})")
+    dev = run.dist.device
+    return train.spec, (x_train.to(dev), y_train.to(dev)), (x_test, y_test)
 
 
 def train_classifier(
@@ -83,122 +130,51 @@ def train_classifier(
     random shifts of up to 2 px. `limit` keeps only the first `limit` train and test examples (tests).
     A checkpoint is written after every epoch; `resume=True` continues the run in `out_dir` from its
     last finished epoch with the run's own options (the other arguments but `data` are ignored) and
-    ends on the weights an uninterrupted run gives.
-    """
-    out_dir = Path(out_dir)
-    saved: dict[str, Any] | None = None
-    if resume:
-        saved, saved_weights = load_checkpoint(out_dir)
-        h, arch_cfg = saved["train"], saved["components"]["classifier"]
-        epochs, batch_size, lr, seed, limit = (h[k] for k in ("epochs", "batch_size", "lr", "seed", "limit"))
-        channels, hidden = arch_cfg["channels"], arch_cfg["hidden"]
-    if epochs <= 0 or batch_size <= 0 or lr <= 0:
-        raise InputError(f"epochs, batch_size and lr must be > 0, got {epochs}, {batch_size}, {lr}")
-    if limit is not None and limit <= 0:
-        raise InputError(f"limit must be > 0 or None, got {limit}")
-    d = setup(device)
-    if batch_size % d.world:
-        raise InputError(f"batch_size {batch_size} is not divisible by {d.world} processes")
-    local = batch_size // d.world
-    train, test = load_dataset(data, split="train"), load_dataset(data, split="test")
-    x_train, y_train = _tensors(train, limit, "train")
-    x_test, y_test = _tensors(test, limit, "test")
-    if len(x_train) < batch_size:
-        raise InputError(f"{len(x_train)} training examples is fewer than one batch of {batch_size}")
-    fill = train.spec.range[0] if train.spec.range else float(x_train.min())
+    ends on the weights an uninterrupted run gives."""
+    run = Run(out_dir, device, resume)
+    o = _Options.of(run.saved) if resume else _Options(epochs, batch_size, lr, seed, limit, channels, hidden)
+    d, local = run.dist, run.local_batch(o.batch_size, InputError)
+    spec, (x_train, y_train), (x_test, y_test) = _data(data, o, run)
+    fill = spec.range[0] if spec.range else float(x_train.min())
 
     # --- build everything from the seed -------------------------------------------------------
-    torch.manual_seed(seed)  # weights and dropout masks
-    rng = torch.Generator().manual_seed(seed)  # shuffling and augmentation
+    torch.manual_seed(o.seed)  # weights and dropout masks
+    rng = torch.Generator().manual_seed(o.seed)  # shuffling and augmentation
     n_classes = max(10, int(y_train.max()) + 1)
-    arch = {"arch": ARCH, "channels": channels, "hidden": hidden, "n_classes": n_classes}
-    model = build_component("classifier", {**arch, "data_shape": list(train.spec.shape)})
-    steps_per_epoch = len(x_train) // batch_size  # full batches only (BatchNorm), reshuffled each epoch
-    total_steps = epochs * steps_per_epoch
-    model.to(d.device)
-    d.sync_parameters(model)
-    x_train, y_train = x_train.to(d.device), y_train.to(d.device)
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
-    start, spent = 0, 0.0
-    if saved is not None:
-        if saved["data"] != train.spec.to_dict():
-            raise InputError(f"--data is not the data of the run being resumed ({saved['data']})")
-        model.load_state_dict(saved_weights["classifier"])
-        start = load_state(out_dir, {"classifier": opt}, {"train": rng})
-        spent = saved["summary"]["metrics"].get("train_seconds", 0.0)
+    arch = {"arch": ARCH, "channels": o.channels, "hidden": o.hidden, "n_classes": n_classes}
+    model = build_component("classifier", {**arch, "data_shape": list(spec.shape)}).to(d.device)
+    steps_per_epoch = len(x_train) // o.batch_size  # full batches only (BatchNorm), reshuffled each epoch
+    total_steps = o.epochs * steps_per_epoch
+    opt = torch.optim.Adam(model.parameters(), lr=o.lr)
+    start = run.begin({"classifier": model}, {"classifier": opt}, {"train": rng}, samples=False)
+    spent = run.saved["summary"]["metrics"].get("train_seconds", 0.0) if resume else 0.0
     # one-cycle is a function of the step alone: a resumed run rebuilds it at its step
-    sched = torch.optim.lr_scheduler.OneCycleLR(
-        opt, max_lr=lr, total_steps=total_steps, pct_start=0.2, last_epoch=start - 1
-    )
-    hyper = {
-        "epochs": epochs,
-        "batch_size": batch_size,
-        "lr": lr,
-        "schedule": "one-cycle",
-        "optimizer": "adam",
-        "augment_max_shift": MAX_SHIFT,
-        "seed": seed,
-        "limit": limit,
-        "train_examples": len(x_train),
-        "test_examples": len(x_test),
-    }
-    meta = {
-        "ganflow_version": __version__,
-        "family": "classifier",
-        "components": {"classifier": config_to_dict(model)},
-        "data": train.spec.to_dict(),
-        "train": hyper,
-        "summary": {"step": start, "metrics": dict(saved["summary"]["metrics"]) if saved else {}},
-    }
-    if d.main:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        log = JsonlLog(out_dir / "metrics.jsonl", resume_step=start)
+    sched = OneCycleLR(opt, max_lr=o.lr, total_steps=total_steps, pct_start=0.2, last_epoch=start - 1)
+    hyper = {**o.to_meta(), "train_examples": len(x_train), "test_examples": len(x_test)}
+    comps = {"classifier": config_to_dict(model)}
+    meta = {"family": "classifier", "components": comps, "data": spec.to_dict(), "train": hyper}
+    run.describe(meta, metrics=dict(run.saved["summary"]["metrics"]) if resume else {})
 
-    # --- the loop -------------------------------------------------------------------------------
-    bar = Progress(total_steps, start, enabled=progress if d.main else False, desc="classifier ")
-    t0, step = time.perf_counter(), start
-    model.train()
-    for epoch in range(start // steps_per_epoch + 1, epochs + 1):
-        order = torch.randperm(len(x_train), generator=rng)
-        loss_sum = 0.0
-        for b in range(steps_per_epoch):
-            # the global batch is drawn and shifted on every rank (same stream); each keeps its slice
-            idx = order[b * batch_size : (b + 1) * batch_size]
-            x = random_shift(x_train[idx], rng, MAX_SHIFT, fill)[d.rank * local : (d.rank + 1) * local]
-            logits, _ = model(x)
-            loss = F.cross_entropy(logits, y_train[idx][d.rank * local : (d.rank + 1) * local])
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            d.average_gradients(model)
-            opt.step()
-            sched.step()
-            step += 1
-            loss_sum += loss.item()
-            bar.update(step, {"epoch": epoch, "loss": loss.item()})
-        if not d.main:
-            d.barrier()
-            continue
-        acc = accuracy(model, x_test.to(d.device), y_test.to(d.device))
-        seconds = spent + time.perf_counter() - t0
-        log.write(
-            {
-                "step": step,
-                "epoch": epoch,
-                "kind": "eval",
-                "train_loss": loss_sum / steps_per_epoch,
-                "test_accuracy": acc,
-                "time_s": seconds,
-            }
-        )
-        # checkpoint: the state first, then the weights (see training/state.py)
-        meta["summary"] = {"step": step, "metrics": {"test_accuracy": acc, "train_seconds": seconds}}
-        save_state(out_dir, step, {"classifier": opt}, {"train": rng})
-        model.eval()
-        save_checkpoint(out_dir, {"classifier": model}, meta)
-        model.train()
-        d.barrier()
-    bar.update(total_steps, force=True)
-    bar.close()
+    # --- the loop: a checkpoint after every epoch -----------------------------------------------
+    cadence = Cadence(eval_every=steps_per_epoch, ckpt_every=steps_per_epoch)
+    for step in run.steps(total_steps, cadence, progress, desc="classifier "):
+        epoch, b = step // steps_per_epoch + 1, step % steps_per_epoch
+        if b == 0:
+            order, loss_sum = torch.randperm(len(x_train), generator=rng), 0.0
+        # the global batch is drawn and shifted on every rank (same stream); each keeps its slice
+        idx = order[b * o.batch_size : (b + 1) * o.batch_size]
+        x = random_shift(x_train[idx], rng, MAX_SHIFT, fill)[d.rank * local : (d.rank + 1) * local]
+        logits, _ = model(x)
+        loss = F.cross_entropy(logits, y_train[idx][d.rank * local : (d.rank + 1) * local])
+        run.descend(loss, opt, model)
+        sched.step()
+        loss_sum += loss.item()
+        if run.after_step({"epoch": epoch, "loss": loss.item()}).checkpoint:  # the end of an epoch
+            acc = accuracy(model, x_test.to(d.device), y_test.to(d.device))
+            seconds = spent + run.elapsed
+            record = {"train_loss": loss_sum / steps_per_epoch, "test_accuracy": acc, "time_s": seconds}
+            run.log("eval", {"epoch": epoch, **record})
+            run.checkpoint({"metrics": {"test_accuracy": acc, "train_seconds": seconds}})
     model.eval()
     d.barrier()
-    return meta
+    return run.meta

@@ -12,7 +12,6 @@ continues a killed run from its last checkpoint to the same weights an uninterru
 
 from __future__ import annotations
 
-import time
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -20,11 +19,11 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from ganflow.models import build_component, config_to_dict, load_checkpoint, load_modules, save_checkpoint
-from ganflow.training.data import Dataset
-from ganflow.training.distributed import BatchRNG, setup
-from ganflow.training.jsonl import JsonlLog
-from ganflow.training.state import load_state, save_state
+from ganflow.models import build_component, config_to_dict, load_modules
+from ganflow.sampler.data import Dataset
+from ganflow.training.batches import real_examples
+from ganflow.training.distributed import BatchRNG
+from ganflow.training.run import Cadence, Run
 
 
 @dataclass(frozen=True)
@@ -85,16 +84,11 @@ def train_corrector(
 
     With `resume`, `run_dir` is a corrector run: its own copies of G and D are used (the base need
     not exist any more), its saved options are kept and only `config.steps` may change."""
-    run_dir = Path(run_dir)
-    dist = setup(device)
+    run = Run(run_dir, device, resume)
     if resume:
-        meta, states = load_checkpoint(run_dir)
-        saved = CorrectorConfig.from_dict(meta["corrector"])
-        config = CorrectorConfig.from_dict({**saved.to_dict(), "steps": (config or saved).steps})
-        mods = {k: build_component(k, meta["components"][k]) for k in ("generator", "critic")}
-        for k, m in mods.items():
-            m.load_state_dict(states[k])
-        base_meta, base_info = meta, meta["base"]
+        config = run.options(CorrectorConfig, "corrector", config)
+        base_meta, mods = run.saved, run.saved_modules(("generator", "critic"))
+        base_info = base_meta["base"]
     else:
         if base is None:
             raise ValueError("a new corrector run needs a base model (--base)")
@@ -103,9 +97,7 @@ def train_corrector(
         base_info = {"path": str(base), "summary": base_meta.get("summary", {})}
     if "generator" not in mods or "critic" not in mods:
         raise ValueError(f"{base} has no generator and critic to correct")
-    if config.batch_size % dist.world:
-        raise ValueError(f"batch_size {config.batch_size} is not divisible by {dist.world} processes")
-    local = config.batch_size // dist.world
+    dist, local = run.dist, run.local_batch(config.batch_size)
     G, D = mods["generator"], mods["critic"]
     for m in (G, D):
         m.eval().requires_grad_(False).to(dist.device)
@@ -114,30 +106,20 @@ def train_corrector(
     zero_last_layer(C)
     opt = torch.optim.Adam(C.parameters(), lr=config.lr, betas=config.betas)
     rng = torch.Generator().manual_seed(config.seed)
-    start, stats = 0, {}
-    if resume:
-        C.load_state_dict(states["corrector"])
-        start = load_state(run_dir, {"corrector": opt}, {"train": rng})
-        stats = meta["summary"].get("corrector", {})
-    dist.sync_parameters(C)
-    draw = BatchRNG(rng, dist)
-    x_train = torch.from_numpy(data.x).to(dist.device)
-    d_latent = G.config.latent_dim
-    if dist.main:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        log = JsonlLog(run_dir / "metrics.jsonl", resume_step=start)
     modules = {**mods, "corrector": C}
-    meta = {
-        **{k: v for k, v in base_meta.items() if k not in ("components", "summary", "corrector", "base")},
-        "components": {k: config_to_dict(m) for k, m in modules.items()},
-        "data": data.spec.to_dict(),
-        "corrector": config.to_dict(),
-        "base": base_info,
-        "summary": {"step": start, "metrics": {}, "corrector": stats},
+    run.begin(modules, {"corrector": opt}, {"train": rng}, samples=False)
+    stats = run.saved["summary"].get("corrector", {}) if resume else {}
+    draw = BatchRNG(rng, dist)
+    x_train = real_examples(data.x, dist.device)
+    d_latent = G.config.latent_dim
+    inherited = {
+        k: v for k, v in base_meta.items() if k not in ("components", "summary", "corrector", "base")
     }
-    t0 = time.perf_counter()
+    comps = {k: config_to_dict(m) for k, m in modules.items()}
+    own = {"components": comps, "data": data.spec.to_dict(), "corrector": config.to_dict(), "base": base_info}
+    run.describe({**inherited, **own}, corrector=stats)  # the base's meta, with its ganflow_version
     C.train()
-    for step in range(start, config.steps):
+    for _ in run.steps(config.steps, Cadence(log_every=config.log_every, ckpt_every=config.ckpt_every)):
         real = x_train[draw.randint(len(x_train), local)]
         with torch.no_grad():
             fake = G(draw.randn(local, d_latent))
@@ -145,17 +127,10 @@ def train_corrector(
         d_real = base_real + C(real).reshape(-1)
         d_fake = base_fake + C(fake).reshape(-1)
         loss = corrector_loss(d_real, d_fake)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        dist.average_gradients(C)
-        opt.step()
-        done = step + 1
-        final = done == config.steps
-        if not dist.main:  # rank 0 logs and checkpoints; the others wait for it
-            if done % config.ckpt_every == 0 or final:
-                dist.barrier()
-            continue
-        if done % config.log_every == 0 or final:
+        run.descend(loss, opt, C)
+
+        due = run.after_step()
+        if due.log or due.final:
             acc = 0.5 * ((d_real > 0).float().mean() + (d_fake < 0).float().mean())
             stats = {
                 "loss": loss.item(),
@@ -164,17 +139,8 @@ def train_corrector(
                 "d_fake": d_fake.mean().item(),
                 "critic_loss": corrector_loss(base_real, base_fake).item(),  # d = D alone
             }
-            log.write({"step": done, "kind": "train", "time_s": time.perf_counter() - t0, **stats})
-        if done % config.ckpt_every == 0 or final:
-            # the state first, then the weights (training/state.py keeps the previous state until
-            # the weights of this step are written, so a kill in between loses one interval)
-            meta["summary"] = {"step": done, "metrics": {}, "corrector": stats}
-            save_state(run_dir, done, {"corrector": opt}, {"train": rng})
-            C.eval()
-            save_checkpoint(run_dir, {k: m.cpu() for k, m in modules.items()}, meta)
-            for m in modules.values():
-                m.to(dist.device)
-            C.train()
-            dist.barrier()
+            run.log("train", stats, timed=True)
+        if due.checkpoint:
+            run.checkpoint({"metrics": {}, "corrector": stats})
     C.eval()
-    return meta
+    return run.meta

@@ -13,11 +13,12 @@ from torch import nn
 
 from ganflow.models import build_component, load_checkpoint
 from ganflow.models.flows.base import std_normal_log_prob
+from ganflow.sampler.data import Dataset
 from ganflow.training.config import TrainConfig
-from ganflow.training.data import Dataset
 from ganflow.training.distributed import BatchRNG, Dist
 from ganflow.training.gan import train_gan
 from ganflow.training.importance import NORMS, augment, jacobian_norms
+from ganflow.training.prior import LatentPrior
 
 WEIGHTINGS = ("none", "unbiased")
 
@@ -76,7 +77,7 @@ class FISConfig:
         return cls(**d)
 
 
-class FlowPrior:
+class FlowPrior(LatentPrior):
     """z ~ Q (or the defensive mixture), refitted by maximum likelihood on the augmented set every
     `refit_every` steps, warm-started (the flow and its Adam state carry over between refits).
 
@@ -84,6 +85,7 @@ class FlowPrior:
     `rngs` {"flow"} (augmentation, shuffles, probes) and `meta` {"fisgan": options}."""
 
     def __init__(self, flow: nn.Module, cfg: FISConfig, seed: int) -> None:
+        super().__init__()
         self.flow, self.cfg = flow, cfg
         self.opt = torch.optim.Adam(flow.parameters(), lr=cfg.lr_flow)
         self.rng = torch.Generator().manual_seed(seed + 20_000)
@@ -91,7 +93,6 @@ class FlowPrior:
         self.optimizers = {"flow": self.opt}
         self.rngs = {"flow": self.rng}
         self.meta = {"fisgan": cfg.to_dict()}
-        self.stats: dict[str, float] = {}
 
     @torch.no_grad()
     def log_density(self, z: torch.Tensor) -> torch.Tensor:

@@ -11,7 +11,6 @@ split, fixed dequantisation noise) is tracked, and the best checkpoint is kept i
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -19,18 +18,15 @@ from typing import Any
 import numpy as np
 import torch
 
-from ganflow.models import build_component, load_checkpoint, save_checkpoint
+from ganflow.models import build_component
 from ganflow.models.flowgan import dequantize
-from ganflow.sampler.fsio import atomic_write_bytes
-from ganflow.sampler.version import __version__
-from ganflow.training.data import Dataset
-from ganflow.training.distributed import BatchRNG, setup
-from ganflow.training.evaluate import TrainingEval, sample_figure
-from ganflow.training.gan import _generate, default_components
-from ganflow.training.jsonl import JsonlLog
+from ganflow.sampler.data import Dataset
+from ganflow.training.batches import LazyExamples, real_examples
+from ganflow.training.distributed import BatchRNG
+from ganflow.training.evaluate import TrainingEval, fixed_latents, generate, sample_figure
+from ganflow.training.gan import default_components
 from ganflow.training.losses.wgan_gp import gradient_penalty
-from ganflow.training.progress import Progress
-from ganflow.training.state import load_state, save_state
+from ganflow.training.run import Cadence, Run
 
 # objective -> (weight of the adversarial term, weight of the NLL term) given lambda
 OBJECTIVES: dict[str, Any] = {
@@ -136,21 +132,12 @@ def train_flowgan(
     """Train (or resume) a Flow-GAN in `run_dir`; returns the run's meta. Data parallel under
     torchrun like `train_gan`: each rank draws its slice of the global batch, gradients are
     averaged, rank 0 evaluates and checkpoints."""
-    run_dir = Path(run_dir)
-    d = setup(device)
-    if resume:
-        meta, states = load_checkpoint(run_dir)
-        components = meta["components"]
-        saved = FlowGANTrainConfig.from_dict(meta["flowgan"])
-        config = FlowGANTrainConfig.from_dict({**saved.to_dict(), "steps": (config or saved).steps})
-    if components is None or config is None:
-        raise ValueError("a new run needs components and config")
+    run = Run(run_dir, device, resume)
+    components, config = run.configs(components, FlowGANTrainConfig, "flowgan", config)
     w_adv, w_nll = config.weights
     if w_adv == 0:  # MLE trains no critic: the run (and its bundle) holds the generator only
         components = {"generator": components["generator"]}
-    if config.batch_size % d.world:
-        raise ValueError(f"batch_size {config.batch_size} is not divisible by {d.world} processes")
-    local = config.batch_size // d.world
+    d, local = run.dist, run.local_batch(config.batch_size)
     if len(data.x) <= config.val_size:
         raise ValueError(f"the data has {len(data.x)} examples: not enough for val_size {config.val_size}")
 
@@ -162,76 +149,26 @@ def train_flowgan(
     opt_g, opt_d = opts["generator"], opts.get("critic")
     rng = torch.Generator().manual_seed(config.seed)
     draw = BatchRNG(rng, d)
-    dim, r = G.config.data_size, G.config.data_range
-    quantised = r is not None
-
-    def real_batch(x: torch.Tensor) -> torch.Tensor:
-        return dequantize(x, draw.rand(*x.shape), r) if quantised else x
-
-    x_all = torch.from_numpy(data.x)
-    x_train, x_val = x_all[: -config.val_size].to(d.device), x_all[-config.val_size :][: config.val_n]
-    fixed = torch.Generator().manual_seed(config.seed + 20_000)  # validation noise: its own stream
-    if quantised:
-        x_val = dequantize(x_val, torch.rand(x_val.shape, generator=fixed), r)
-    x_val = x_val.to(d.device)
-    z_eval = torch.randn(
-        config.eval_samples,
-        G.config.latent_dim,
-        generator=torch.Generator().manual_seed(config.seed + 10_000),
-    )
-    start, best = 0, {"val_nll_nats": math.inf, "step": 0}
-    if resume:
-        for name, module in modules.items():
-            module.load_state_dict(states[name])
-        start = load_state(run_dir, opts, {"train": rng})
-        best = meta["summary"].get("best", best)
-    d.sync_parameters(*modules.values())
-    if d.main:
-        (run_dir / "samples").mkdir(parents=True, exist_ok=True)
-        log = JsonlLog(run_dir / "metrics.jsonl", resume_step=start)
-    meta = {
-        "ganflow_version": __version__,
-        "family": "flowgan",
-        "components": components,
-        "data": data.spec.to_dict(),
-        "flowgan": config.to_dict(),
-        "train": {  # the model card's view of the run (export/card.py)
-            "loss": config.objective if w_adv == 0 else f"{config.objective} (wgan-gp, lambda {config.lam})",
-            "batch_size": config.batch_size,
-            "lr_g": config.lr,
-            "lr_d": config.lr_d,
-            "betas": list(config.betas),
-            "seed": config.seed,
-        },
-        "summary": {"step": start, "metrics": {}, "best": best},
-    }
-
-    def checkpoint(where: Path, step: int, metrics: dict[str, float], state: bool) -> None:
-        meta["summary"] = {"step": step, "metrics": metrics, "best": best}
-        if state:
-            save_state(where, step, opts, {"train": rng})
-        save_checkpoint(where, modules, meta)
-
+    dim, r = G.config.data_size, G.config.data_range  # r: the range of 256-level data, else None
+    x_train, x_val = _split(data, config, r, d.device)
+    z_eval, _ = fixed_latents(config.eval_samples, G.config.latent_dim, config.seed)
+    run.begin(modules, opts, {"train": rng}, best_by="val_nll_nats")
+    meta = {"family": "flowgan", "components": components, "data": data.spec.to_dict()}
+    run.describe({**meta, "flowgan": config.to_dict(), "train": _card(config)}, best=_best(run))
     evaluator = TrainingEval(data)
-    bar = Progress(
-        config.steps, start, enabled=progress if d.main else False, desc=f"flowgan-{config.objective} "
-    )
-    t0, last = time.perf_counter(), {}
-    for module in modules.values():
-        module.train()
-    for step in range(start, config.steps):
+    metrics: dict[str, float] = {}
+
+    cadence = Cadence(config.log_every, config.eval_every, config.sample_every, config.ckpt_every)
+    for _ in run.steps(config.steps, cadence, progress, desc=f"flowgan-{config.objective} "):
         stats: dict[str, float] = {}
         if w_adv > 0:  # WGAN-GP critic steps (Gulrajani et al. 2017, Algorithm 1)
             for _ in range(config.n_critic):
-                real = real_batch(x_train[draw.randint(len(x_train), local)])
+                real = _real(x_train[draw.randint(len(x_train), local)], draw, r)
                 with torch.no_grad():
                     fake = G(draw.randn(local, dim))
                 w_dist = D(real).mean() - D(fake).mean()
                 loss_d = -w_dist + config.gp_weight * gradient_penalty(D, real, fake, draw)
-                opt_d.zero_grad(set_to_none=True)
-                loss_d.backward()
-                d.average_gradients(D)
-                opt_d.step()
+                run.descend(loss_d, opt_d, D)
             stats.update(loss_d=loss_d.item(), wasserstein=w_dist.item())
 
         loss_g = torch.zeros((), device=d.device)
@@ -240,44 +177,73 @@ def train_flowgan(
             loss_g = loss_g + w_adv * adv
             stats["adv"] = adv.item()
         if w_nll > 0:
-            nll = nll_nats(G, real_batch(x_train[draw.randint(len(x_train), local)])).mean()
+            nll = nll_nats(G, _real(x_train[draw.randint(len(x_train), local)], draw, r)).mean()
             loss_g = loss_g + w_nll * nll
             stats["nll_nats"] = nll.item()
-        opt_g.zero_grad(set_to_none=True)
-        loss_g.backward()
-        d.average_gradients(G)
-        opt_g.step()
+        run.descend(loss_g, opt_g, G)
         stats["loss_g"] = loss_g.item()
 
-        done = step + 1
-        final = done == config.steps
-        if not d.main:  # rank 0 logs, evaluates and checkpoints; the others wait for it
-            if done % config.ckpt_every == 0 or final:
-                d.barrier()
-            continue
-        bar.update(done, stats)
-        if done % config.log_every == 0:
-            log.write({"step": done, "kind": "train", "time_s": time.perf_counter() - t0, **stats})
-        evaluate, figure = done % config.eval_every == 0 or final, done % config.sample_every == 0 or final
-        x_eval = _generate(G, z_eval) if evaluate or figure else None
-        if evaluate:
-            val = validation_nll(G, x_val)
-            last = {
-                "val_nll_nats": val,
-                "val_nll_bpd": bits_per_dim(val, dim, quantised),
-                **evaluator(np.clip(x_eval, *r) if quantised else x_eval),
-            }
-            log.write({"step": done, "kind": "eval", "time_s": time.perf_counter() - t0, **last})
-            if math.isfinite(val) and val < best["val_nll_nats"]:
-                best = {"val_nll_nats": val, "step": done}
-                checkpoint(run_dir / "best", done, last, state=False)
-        if figure:
-            atomic_write_bytes(
-                run_dir / "samples" / f"step_{done:06d}.png", sample_figure(data.spec, x_eval), parents=True
-            )
-        if done % config.ckpt_every == 0 or final:
-            checkpoint(run_dir, done, last, state=True)
-            d.barrier()
-    bar.update(config.steps, force=True)
-    bar.close()
-    return meta
+        due = run.after_step(stats)
+        if due.eval or due.figure:
+            x_eval = generate(G, z_eval)
+        if due.eval:
+            metrics = _evaluate(run, G, x_val, x_eval, evaluator)
+        if due.figure:
+            run.figure(sample_figure(data.spec, x_eval))
+        if due.checkpoint:
+            run.checkpoint({"metrics": metrics, "best": _best(run)})
+    return run.meta
+
+
+def _real(x: torch.Tensor, draw: BatchRNG, r: tuple[float, float] | None) -> torch.Tensor:
+    """A real batch x [n, *shape] as the model sees it: dequantised (fresh noise) for 256-level data."""
+    return x if r is None else dequantize(x, draw.rand(*x.shape), r)
+
+
+def _evaluate(
+    run: Run, G: torch.nn.Module, x_val: torch.Tensor, x: np.ndarray, evaluator: TrainingEval
+) -> dict[str, float]:
+    """Rank 0: the validation NLL (both units) and the metrics of samples x [N, *shape], logged;
+    run_dir/best keeps the checkpoint of the lowest validation NLL."""
+    val, r = validation_nll(G, x_val), G.config.data_range
+    metrics = {
+        "val_nll_nats": val,
+        "val_nll_bpd": bits_per_dim(val, G.config.data_size, r is not None),
+        **evaluator(x if r is None else np.clip(x, *r)),
+    }
+    run.log("eval", metrics, timed=True)
+    run.keep_best(val, {"metrics": metrics, "best": {"val_nll_nats": val, "step": run.step}})
+    return metrics
+
+
+def _split(
+    data: Dataset, config: FlowGANTrainConfig, r: tuple[float, float] | None, device: torch.device
+) -> tuple[torch.Tensor | LazyExamples, torch.Tensor]:
+    """(x_train [N - val_size, *shape] to draw batches from on `device`, x_val [val_n, *shape]): the
+    validation examples are the tail of the training split, dequantised once with fixed noise (their
+    own stream)."""
+    first_val = len(data.x) - config.val_size
+    x_train = real_examples(data.x, device, slice(None, first_val))
+    x_val = torch.from_numpy(np.asarray(data.x[first_val : first_val + config.val_n]))
+    if r is not None:
+        fixed = torch.Generator().manual_seed(config.seed + 20_000)
+        x_val = dequantize(x_val, torch.rand(x_val.shape, generator=fixed), r)
+    return x_train, x_val.to(device)
+
+
+def _card(config: FlowGANTrainConfig) -> dict[str, Any]:
+    """meta["train"]: the model card's summary of the options (export/card.py)."""
+    adv = config.weights[0] > 0
+    return {
+        "loss": f"{config.objective} (wgan-gp, lambda {config.lam})" if adv else config.objective,
+        "batch_size": config.batch_size,
+        "lr_g": config.lr,
+        "lr_d": config.lr_d,
+        "betas": list(config.betas),
+        "seed": config.seed,
+    }
+
+
+def _best(run: Run) -> dict[str, float]:
+    """The summary's record of the lowest validation NLL so far."""
+    return {"val_nll_nats": run.best, "step": run.best_step}

@@ -3,38 +3,23 @@
 from __future__ import annotations
 
 import dataclasses
-import json
-import time
+import math
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from ganflow.models import COMPONENTS, build_component, load_checkpoint, save_checkpoint
-from ganflow.sampler.fsio import atomic_write_bytes
-from ganflow.sampler.version import __version__
+from ganflow.models import COMPONENTS, build_component
+from ganflow.sampler.data import Dataset, DataSpec
+from ganflow.training.batches import real_examples
 from ganflow.training.config import TrainConfig
-from ganflow.training.data import Dataset, DataSpec
-from ganflow.training.distributed import BatchRNG, setup
+from ganflow.training.distributed import BatchRNG
 from ganflow.training.ema import EMA
-from ganflow.training.evaluate import TrainingEval, sample_figure
-from ganflow.training.jsonl import JsonlLog
+from ganflow.training.evaluate import TrainingEval, fixed_latents, generate, sample_figure
 from ganflow.training.losses import LOSSES
-from ganflow.training.prior import GaussianPrior
-from ganflow.training.progress import Progress
-from ganflow.training.state import load_state, save_state
-
-BEST = "best"  # run_dir/best/: the checkpoint with the lowest training-split FID so far
-
-
-def _best_so_far(run_dir: Path) -> float:
-    """The selection FID of run_dir/best (inf when there is none yet): resume keeps the best."""
-    try:
-        meta = json.loads((run_dir / BEST / "config.json").read_text())
-        return float(meta["summary"]["metrics"][meta["selected_by"]])
-    except (OSError, KeyError, ValueError):
-        return float("inf")
+from ganflow.training.prior import GaussianPrior, LatentPrior
+from ganflow.training.run import Cadence, Run
 
 
 def _config_for(component: str, arch: str, values: dict[str, Any]) -> dict[str, Any]:
@@ -53,11 +38,12 @@ def default_components(
     width: int | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Generator and critic configs for the data: 'auto' is dcgan for images, mlp otherwise.
-    `width` is the hidden units of an MLP or the base channels of a DCGAN."""
+    `width` is the hidden units of an MLP or the base channels of a DCGAN; the latent dimension is
+    64 for images, the data's dimension (2..64) for vectors unless `latent_dim`."""
     image = len(spec.shape) == 3
     arch = ("dcgan" if image else "mlp") if arch == "auto" else arch
     values = {
-        "latent_dim": latent_dim or (64 if image else 2),
+        "latent_dim": latent_dim or (64 if image else min(64, max(2, math.prod(spec.shape)))),
         "data_shape": list(spec.shape),
         "hidden": width,
         "channels": width,
@@ -70,16 +56,6 @@ def default_components(
     }
 
 
-@torch.no_grad()
-def _generate(generator: torch.nn.Module, z: torch.Tensor, batch: int = 1024) -> np.ndarray:
-    was_training = generator.training
-    generator.eval()
-    dev = next(generator.parameters()).device
-    x = torch.cat([generator(z[i : i + batch].to(dev)).cpu() for i in range(0, len(z), batch)])
-    generator.train(was_training)
-    return x.numpy()
-
-
 def train_gan(
     run_dir: str | Path,
     data: Dataset,
@@ -89,150 +65,81 @@ def train_gan(
     progress: bool | None = None,
     family: str = "gan",
     device: str = "auto",
-    prior: Any = None,
+    prior: LatentPrior | None = None,
 ) -> dict[str, Any]:
     """Train (or resume) a GAN in `run_dir`; returns the run's meta (configs + summary).
 
     On resume, the configs come from the run's config.json; `config.steps` may extend the run.
     Under torchrun, each of the K processes takes batch_size / K of every global batch, drawn
     from the same random stream, and gradients are averaged: the run equals a one-process run.
-
-    `prior` (default N(0, I)) draws the latents; FIS-GAN's flow prior also owns `modules`,
-    `optimizers` and `rngs` (checkpointed with the run), `meta` (saved in config.json), an
-    `update(step, G, z)` after each generator step and `eval_latents` for the fixed eval draws.
-    """
-    run_dir = Path(run_dir)
-    d = setup(device)
-    start = 0
-    if resume:
-        meta, states = load_checkpoint(run_dir)
-        components = meta["components"]
-        saved = TrainConfig.from_dict(meta["train"])
-        config = TrainConfig.from_dict({**saved.to_dict(), "steps": (config or saved).steps})
-    if components is None or config is None:
-        raise ValueError("a new run needs components and config")
-    if config.batch_size % d.world:
-        raise ValueError(f"batch_size {config.batch_size} is not divisible by {d.world} processes")
-    local_batch = config.batch_size // d.world
+    `prior` (default N(0, I), training/prior.py) draws the latents: FIS-GAN's is a refitted flow."""
+    run = Run(run_dir, device, resume)
+    components, config = run.configs(components, TrainConfig, "train", config)
+    d, local_batch = run.dist, run.local_batch(config.batch_size)
 
     # --- build everything from the seed -------------------------------------------------------
     torch.manual_seed(config.seed)
-    G = build_component("generator", components["generator"])
-    D = build_component("critic", components["critic"])
+    G = build_component("generator", components["generator"]).to(d.device)
+    D = build_component("critic", components["critic"]).to(d.device)
     loss = LOSSES.get(config.loss).from_config(config)
     n_critic = config.n_critic or loss.n_critic
     opt_g = torch.optim.Adam(G.parameters(), lr=config.lr_g, betas=config.betas)
     opt_d = torch.optim.Adam(D.parameters(), lr=config.lr_d, betas=config.betas)
-    G.to(d.device)
-    D.to(d.device)
     ema = EMA(G, config.ema) if config.ema else None
     G_out = ema.module if ema else G  # the generator that is evaluated, checkpointed and exported
-    train_only = {"generator_train": G} if ema else {}  # kept in state.safetensors for resume
     rng = torch.Generator().manual_seed(config.seed)  # every random draw of the loop
     draw = BatchRNG(rng, d)
     prior = prior or GaussianPrior(G.config.latent_dim)
-    p_modules, p_opts, p_rngs = (getattr(prior, k, {}) for k in ("modules", "optimizers", "rngs"))
-    modules = {"generator": G_out, "critic": D, **p_modules}
-    optimizers = {"generator": opt_g, "critic": opt_d, **p_opts}
-    rngs = {"train": rng, **p_rngs}
-    for m in p_modules.values():
-        m.to(d.device)
-    # fixed latents for sample grids and evaluation: their own stream, never the loop's
-    z_eval = torch.randn(
-        config.eval_samples,
-        G.config.latent_dim,
-        generator=torch.Generator().manual_seed(config.seed + 10_000),
+    z_eval, _ = fixed_latents(config.eval_samples, G.config.latent_dim, config.seed)
+    run.begin(
+        modules={"generator": G_out, "critic": D, **prior.modules},
+        optimizers={"generator": opt_g, "critic": opt_d, **prior.optimizers},
+        rngs={"train": rng, **prior.rngs},
+        train_only={"generator_train": G} if ema else {},  # the raw G under EMA: resume only
     )
-    eval_latents = getattr(prior, "eval_latents", lambda h: h)  # the flow's draws for FIS-GAN
-    if resume:
-        for name, m in modules.items():
-            m.load_state_dict(states[name])
-        start = load_state(run_dir, optimizers, rngs, train_only)
-        if start != meta["summary"]["step"]:
-            raise ValueError(
-                f"{run_dir}: state.safetensors is at step {start} but "
-                f"model.safetensors at {meta['summary']['step']}; delete one to resume"
-            )
-    d.sync_parameters(G, D, G_out)
-    if d.main:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        (run_dir / "samples").mkdir(exist_ok=True)
-        log = JsonlLog(run_dir / "metrics.jsonl", resume_step=start)
-    x_train = torch.from_numpy(data.x).to(d.device)
-    meta = {
-        "ganflow_version": __version__,
-        "family": family,
-        "components": components,
-        "data": data.spec.to_dict(),
-        "train": config.to_dict(),
-        **getattr(prior, "meta", {}),
-        "summary": {"step": start, "metrics": {}},
-    }
+    meta = {"family": family, "components": components, "data": data.spec.to_dict()}
+    run.describe({**meta, "train": config.to_dict(), **prior.meta})  # FIS-GAN: + "fisgan" options
+    x_train = real_examples(data.x, d.device)
+    evaluator, selector = TrainingEval(data), TrainingEval(data, metrics=("fid",), split="train")
+    metrics: dict[str, float] = {}
 
-    def checkpoint(step: int, metrics: dict[str, float]) -> None:
-        meta["summary"] = {"step": step, "metrics": metrics}
-        save_state(run_dir, step, optimizers, rngs, train_only)
-        save_checkpoint(run_dir, modules, meta)
-
-    # the best checkpoint by FID against the *training* split (never the test split it reports)
-    selector, best = TrainingEval(data, metrics=("fid",), split="train"), _best_so_far(run_dir)
-
-    # --- the loop -------------------------------------------------------------------------------
-    evaluator = TrainingEval(data)
-    bar = Progress(config.steps, start, enabled=progress if d.main else False, desc=f"{family} ")
-    t0, last_metrics = time.perf_counter(), {}
-    G.train()
-    D.train()
-    for step in range(start, config.steps):
+    # --- the loop (G and D are in training mode) ---------------------------------------------
+    cadence = Cadence(config.log_every, config.eval_every, config.sample_every, config.ckpt_every)
+    for step in run.steps(config.steps, cadence, progress, desc=f"{family} "):
         for _ in range(n_critic):
             real = x_train[draw.randint(len(x_train), local_batch)]
             z, w = prior.sample(local_batch, draw)
             with torch.no_grad():
                 fake = G(z)
             loss_d, stats = loss.critic_loss(D, real, fake, draw, w)
-            opt_d.zero_grad(set_to_none=True)
-            loss_d.backward()
-            d.average_gradients(D)
-            opt_d.step()
+            run.descend(loss_d, opt_d, D)
 
         z, w = prior.sample(local_batch, draw)
         loss_g = loss.generator_loss(D, G(z), w)
-        opt_g.zero_grad(set_to_none=True)
-        loss_g.backward()
-        d.average_gradients(G)
-        opt_g.step()
+        run.descend(loss_g, opt_g, G)
         if ema:
             ema.update()
-        if hasattr(prior, "update"):  # FIS-GAN: refit the flow every t steps (Algorithm 1, l. 8-11)
-            prior.update(step, G, z, d)
+        prior.update(step, G, z, d)  # FIS-GAN: refit the flow every t steps (Algorithm 1, l. 8-11)
 
-        done = step + 1
-        if not d.main:  # rank 0 logs, evaluates and checkpoints; the others wait for it
-            if done % config.ckpt_every == 0 or done == config.steps:
-                d.barrier()
-            continue
-        stats = {"loss_d": loss_d.item(), "loss_g": loss_g.item(), **stats, **getattr(prior, "stats", {})}
-        bar.update(done, stats)
-        if done % config.log_every == 0:
-            log.write({"step": done, "kind": "train", "time_s": time.perf_counter() - t0, **stats})
-        final = done == config.steps
-        evaluate, figure = done % config.eval_every == 0 or final, done % config.sample_every == 0 or final
-        x_eval = _generate(G_out, eval_latents(z_eval)) if evaluate or figure else None
-        if evaluate:
-            last_metrics = evaluator(x_eval)
-            select = {k: v for k, v in selector(x_eval).items() if k.startswith("fid")}
-            log.write({"step": done, "kind": "eval", **last_metrics, **select})
-            if select and next(iter(select.values())) < best:
-                best = next(iter(select.values()))
-                meta["summary"] = {"step": done, "metrics": {**last_metrics, **select}}
-                save_checkpoint(run_dir / BEST, modules, {**meta, "selected_by": next(iter(select))})
-        if figure:
-            atomic_write_bytes(
-                run_dir / "samples" / f"step_{done:06d}.png", sample_figure(data.spec, x_eval), parents=True
-            )
-        if done % config.ckpt_every == 0 or final:
-            checkpoint(done, last_metrics)
-            d.barrier()
-    bar.update(config.steps, force=True)
-    bar.close()
-    return meta
+        due = run.after_step({"loss_d": loss_d.item(), "loss_g": loss_g.item(), **stats, **prior.stats})
+        if due.eval or due.figure:
+            x_eval = generate(G_out, prior.eval_latents(z_eval))
+        if due.eval:
+            metrics = _evaluate(run, x_eval, evaluator, selector)
+        if due.figure:
+            run.figure(sample_figure(data.spec, x_eval))
+        if due.checkpoint:
+            run.checkpoint({"metrics": metrics})
+    return run.meta
+
+
+def _evaluate(run: Run, x: np.ndarray, evaluator: TrainingEval, selector: TrainingEval) -> dict[str, float]:
+    """Rank 0: the metrics of samples x [N, *shape] against the test split, logged with the FID on the
+    training split, by which run_dir/best keeps the best checkpoint (never by the test split's)."""
+    metrics = evaluator(x)
+    select = {k: v for k, v in selector(x).items() if k.startswith("fid")}
+    run.log("eval", {**metrics, **select})
+    if select:
+        key, fid = next(iter(select.items()))
+        run.keep_best(fid, {"metrics": {**metrics, **select}}, selected_by=key)
+    return metrics

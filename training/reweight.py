@@ -7,25 +7,24 @@ probability min(1, w(z) / m) (Algorithm 2, in the sampler).
 
 from __future__ import annotations
 
-import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 
-from ganflow.models import build_component, config_to_dict, load_checkpoint, load_modules, save_checkpoint
-from ganflow.sampler.fsio import atomic_write_bytes
-from ganflow.sampler.version import __version__
-from ganflow.training.data import Dataset
-from ganflow.training.distributed import BatchRNG, setup
-from ganflow.training.evaluate import TrainingEval, sample_figure
-from ganflow.training.jsonl import JsonlLog
+from ganflow.models import build_component, config_to_dict, load_modules
+from ganflow.sampler.data import Dataset
+from ganflow.training.batches import real_examples
+from ganflow.training.distributed import BatchRNG
+from ganflow.training.evaluate import TrainingEval, fixed_latents, generate, sample_figure
 from ganflow.training.losses.wgan_gp import gradient_penalty
-from ganflow.training.progress import Progress
-from ganflow.training.state import load_state, save_state
+from ganflow.training.run import Cadence, Run
 
+Proposal = Callable[[torch.Tensor], torch.Tensor]
 OWN = ("generator", "critic", "weight", "weight_critic")  # what this trainer builds or reweights
 PROPOSALS = ("auto", "gaussian", "flow")
 
@@ -123,6 +122,45 @@ def _accepted(G, W, z: torch.Tensor, u: torch.Tensor, m: float, n: int) -> tuple
     return x, stats
 
 
+def _base(run: Run, base: str | Path | None) -> tuple[dict[str, nn.Module], dict[str, Any]]:
+    """(modules, the meta a reweighting run takes from its base: family, train, base, sampling
+    defaults) of the model to reweight: `base` for a new run, on resume the run's own copies (the
+    base need not exist any more)."""
+    if run.resume:
+        mods, info, defaults = run.saved_modules(), run.saved["base"], run.saved.get("sampling_defaults", {})
+    else:
+        base_meta, mods = load_modules(base)
+        if "generator" not in mods or "critic" not in mods:
+            raise ValueError(f"{base} has no generator and critic to reweight")
+        info = {
+            "path": str(base),
+            "summary": base_meta.get("summary", {}),
+            "train": base_meta.get("train", {}),
+            "family": base_meta.get("family", "gan"),
+        }
+        defaults = base_meta.get("sampling_defaults", {})
+    return mods, {
+        "family": info["family"],
+        "train": info["train"],
+        "base": info,
+        "sampling_defaults": defaults,
+    }
+
+
+def _proposal(config: ReweightConfig, carried: dict[str, nn.Module]) -> tuple[str, Proposal]:
+    """(what the proposal "auto" resolves to, h ~ N(0, I) [n, d] -> the proposal's z [n, d]: h
+    itself, or F^-1(h) through the base's flow prior)."""
+    proposal = config.proposal
+    if proposal == "auto":
+        proposal = "flow" if "flow" in carried else "gaussian"
+    if proposal == "gaussian":
+        return proposal, lambda h: h
+    if "flow" not in carried:
+        raise ValueError("--proposal flow: the base model has no flow prior; use --proposal gaussian")
+    flow = carried["flow"].eval().requires_grad_(False)
+    return proposal, torch.no_grad()(lambda h: flow.sample_from(h)[0])
+
+
 def train_reweight(
     run_dir: str | Path,
     data: Dataset,
@@ -133,52 +171,18 @@ def train_reweight(
     device: str = "auto",
 ) -> dict[str, Any]:
     """Learn w(z) for the generator of `base` (a run directory or a bundle) in `run_dir`."""
-    run_dir = Path(run_dir)
-    d = setup(device)
-    if resume:
-        meta, states = load_checkpoint(run_dir)
-        saved = ReweightConfig.from_dict(meta["reweight"])
-        config = ReweightConfig.from_dict({**saved.to_dict(), "steps": (config or saved).steps})
-        comps = meta["components"]
-        G, C = (build_component(k, comps[k]) for k in ("generator", "critic"))
-        G.load_state_dict(states["generator"])
-        C.load_state_dict(states["critic"])
-        carried = {k: build_component(k, comps[k]) for k in comps if k not in OWN}
-        for k, m in carried.items():
-            m.load_state_dict(states[k])
-        base_info, base_defaults = meta["base"], meta.get("sampling_defaults", {})
-    else:
-        if base is None or config is None:
-            raise ValueError("a new reweighting run needs a base model and a config")
-        base_meta, mods = load_modules(base)
-        if "generator" not in mods or "critic" not in mods:
-            raise ValueError(f"{base} has no generator and critic to reweight")
-        G, C = mods["generator"], mods["critic"]
-        # the base's other components (a FIS-GAN flow, a DGflow corrector...) stay in the bundle
-        carried = {k: m for k, m in mods.items() if k not in OWN}
-        base_defaults = base_meta.get("sampling_defaults", {})
-        base_info = {
-            "path": str(base),
-            "summary": base_meta.get("summary", {}),
-            "train": base_meta.get("train", {}),
-            "family": base_meta.get("family", "gan"),
-        }
-    if config.batch_size % d.world:
-        raise ValueError(f"batch_size {config.batch_size} is not divisible by {d.world} processes")
-    local = config.batch_size // d.world
+    run = Run(run_dir, device, resume)
+    config = run.options(ReweightConfig, "reweight", config)
+    if not resume and (base is None or config is None):
+        raise ValueError("a new reweighting run needs a base model and a config")
+    mods, inherited = _base(run, base)
+    G, C = mods["generator"], mods["critic"]
+    # the base's other components (a FIS-GAN flow, a DGflow corrector...) stay in the bundle
+    carried = {k: m for k, m in mods.items() if k not in OWN}
+    d, local = run.dist, run.local_batch(config.batch_size)
     G.eval().requires_grad_(False)  # frozen (BatchNorm in eval mode)
     latent_dim = G.config.latent_dim
-    proposal = config.proposal
-    if proposal == "auto":
-        proposal = "flow" if "flow" in carried else "gaussian"
-    if proposal == "flow" and "flow" not in carried:
-        raise ValueError("--proposal flow: the base model has no flow prior; use --proposal gaussian")
-    flow = carried["flow"].eval().requires_grad_(False) if proposal == "flow" else None
-
-    @torch.no_grad()
-    def propose(h: torch.Tensor) -> torch.Tensor:
-        """h ~ N(0, I) [n, d] -> the proposal's z [n, d]: h itself, or the flow's F^-1(h)."""
-        return h if flow is None else flow.sample_from(h)[0]
+    proposal, propose = _proposal(config, carried)
 
     torch.manual_seed(config.seed)
     W = build_component("weight", {"arch": "mlp", "latent_dim": latent_dim, "hidden": config.hidden})
@@ -190,51 +194,23 @@ def train_reweight(
     opt_d = torch.optim.Adam(Dw.parameters(), lr=config.lr_d, betas=config.betas)
     rng = torch.Generator().manual_seed(config.seed)
     draw = BatchRNG(rng, d)
-    pool = torch.Generator().manual_seed(config.seed + 10_000)  # evaluation pool: its own stream
-    z_pool = torch.randn(8 * config.eval_samples, latent_dim, generator=pool)
+    z_pool, pool = fixed_latents(8 * config.eval_samples, latent_dim, config.seed)  # LatentRS's pool
     z_pool = torch.cat([propose(c.to(d.device)).cpu() for c in z_pool.split(1024)])
     u_pool = torch.rand(8 * config.eval_samples, generator=pool)
-    start = 0
-    if resume:
-        W.load_state_dict(states["weight"])
-        Dw.load_state_dict(states["weight_critic"])
-        start = load_state(run_dir, {"weight": opt_w, "weight_critic": opt_d}, {"train": rng})
-    d.sync_parameters(W, Dw)
-    components = {
-        "generator": config_to_dict(G),
-        "critic": config_to_dict(C),
-        "weight": config_to_dict(W),
-        "weight_critic": config_to_dict(Dw),
-        **{k: config_to_dict(m) for k, m in carried.items()},
-    }
-    meta = {
-        "ganflow_version": __version__,
-        "family": base_info["family"],
-        "components": components,
-        "data": data.spec.to_dict(),
-        "train": base_info["train"],
-        "reweight": config.to_dict(),
-        "reweight_proposal": proposal,  # what "auto" resolved to
-        "base": base_info,
-        "sampling_defaults": {**base_defaults, "latent-rs": {"m": config.m}},
-        "summary": {"step": start, "metrics": {}},
-    }
-    if d.main:
-        (run_dir / "samples").mkdir(parents=True, exist_ok=True)
-        log = JsonlLog(run_dir / "metrics.jsonl", resume_step=start)
-    x_train = torch.from_numpy(data.x).to(d.device)
-    evaluator = TrainingEval(data)
-    bar = Progress(config.steps, start, enabled=progress if d.main else False, desc="reweight ")
-    t0, last = time.perf_counter(), {}
-    if d.main and start == 0:  # the base generator's own numbers, for comparison
-        with torch.no_grad():
-            x_base = torch.cat([G(z.to(d.device)).cpu() for z in z_pool[: config.eval_samples].split(1024)])
-        log.write(
-            {"step": 0, "kind": "eval", **{f"base_{k}": v for k, v in evaluator(x_base.numpy()).items()}}
-        )
-    W.train()
-    Dw.train()
-    for step in range(start, config.steps):
+    modules = {"generator": G, "critic": C, "weight": W, "weight_critic": Dw, **carried}
+    run.begin(modules, {"weight": opt_w, "weight_critic": opt_d}, {"train": rng})
+    own = {"reweight": config.to_dict(), "reweight_proposal": proposal, "data": data.spec.to_dict()}
+    defaults = {**inherited["sampling_defaults"], "latent-rs": {"m": config.m}}
+    comps = {k: config_to_dict(m) for k, m in modules.items()}
+    run.describe({**inherited, **own, "components": comps, "sampling_defaults": defaults})
+    x_train = real_examples(data.x, d.device)
+    evaluator, metrics = TrainingEval(data), {}
+    if d.main and run.step == 0:  # the base generator's own numbers, for comparison
+        x_base = generate(G, z_pool[: config.eval_samples])
+        run.log("eval", {f"base_{k}": v for k, v in evaluator(x_base).items()})
+
+    cadence = Cadence(config.log_every, config.eval_every, None, config.ckpt_every)
+    for _ in run.steps(config.steps, cadence, progress, desc="reweight "):
         for _ in range(config.n_critic):
             real = x_train[draw.randint(len(x_train), local)]
             z = propose(draw.randn(local, latent_dim))
@@ -243,43 +219,22 @@ def train_reweight(
                 w = W(z)
             emd = Dw(real).mean() - (w * Dw(fake).reshape(-1)).mean()
             loss_d = -emd + config.gp_weight * gradient_penalty(Dw, real, fake, draw)
-            opt_d.zero_grad(set_to_none=True)
-            loss_d.backward()
-            d.average_gradients(Dw)
-            opt_d.step()
+            run.descend(loss_d, opt_d, Dw)
 
         z = propose(draw.randn(local, latent_dim))
         with torch.no_grad():
             d_fake = Dw(G(z)).reshape(-1)
         loss_w, stats = weight_loss(W(z), d_fake, config)
-        opt_w.zero_grad(set_to_none=True)
-        loss_w.backward()
-        d.average_gradients(W)
-        opt_w.step()
+        run.descend(loss_w, opt_w, W)
 
-        done = step + 1
-        final = done == config.steps
-        if not d.main:
-            if done % config.ckpt_every == 0 or final:
-                d.barrier()
-            continue
-        stats = {"loss_d": loss_d.item(), "loss_w": loss_w.item(), "critic_emd": emd.item(), **stats}
-        bar.update(done, stats)
-        if done % config.log_every == 0:
-            log.write({"step": done, "kind": "train", "time_s": time.perf_counter() - t0, **stats})
-        if done % config.eval_every == 0 or final:
+        due = run.after_step(
+            {"loss_d": loss_d.item(), "loss_w": loss_w.item(), "critic_emd": emd.item(), **stats}
+        )
+        if due.eval:  # LatentRS on the fixed pool: its acceptance and the accepted samples' metrics
             x_rs, pool_stats = _accepted(G, W, z_pool, u_pool, config.m, config.eval_samples)
-            last = {**pool_stats, **{f"rs_{k}": v for k, v in evaluator(x_rs.numpy()).items()}}
-            log.write({"step": done, "kind": "eval", **last})
-            atomic_write_bytes(
-                run_dir / "samples" / f"step_{done:06d}.png", sample_figure(data.spec, x_rs.numpy())
-            )
-        if done % config.ckpt_every == 0 or final:
-            meta["summary"] = {"step": done, "metrics": last}
-            save_state(run_dir, done, {"weight": opt_w, "weight_critic": opt_d}, {"train": rng})
-            modules = {"generator": G, "critic": C, "weight": W, "weight_critic": Dw, **carried}
-            save_checkpoint(run_dir, modules, meta)
-            d.barrier()
-    bar.update(config.steps, force=True)
-    bar.close()
-    return meta
+            metrics = {**pool_stats, **{f"rs_{k}": v for k, v in evaluator(x_rs.numpy()).items()}}
+            run.log("eval", metrics)
+            run.figure(sample_figure(data.spec, x_rs.numpy()))
+        if due.checkpoint:
+            run.checkpoint({"metrics": metrics})
+    return run.meta

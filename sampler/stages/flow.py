@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ganflow.sampler.errors import NumericsError
-from ganflow.sampler.stages.base import BLOCK, PROPOSALS, BlockCache, Context, span
+from ganflow.sampler.stages.base import BLOCK, PROPOSALS, BlockCache, Context, NoOptions, span
 
 STREAM = 3  # the base draws h: a stream of their own (gaussian 0, latent-rs 1)
 
@@ -16,8 +16,9 @@ class FlowProposal:
     rng([seed, 3, b]), so sample i depends only on the seed and i (not the batch or shard)."""
 
     needs = ("flow",)
+    Options = NoOptions
 
-    def __init__(self, ctx: Context) -> None:
+    def __init__(self, ctx: Context, options: NoOptions) -> None:
         self.ctx = ctx
         comp = ctx.bundle.component("flow", "the flow proposal")
         self.session = ctx.runtime.session(comp)

@@ -2,22 +2,33 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from ganflow.sampler.errors import InputError
-from ganflow.sampler.stages.base import BLOCK, PROPOSALS, BlockCache, Context, span
+from ganflow.sampler.stages.base import BLOCK, PROPOSALS, BlockCache, Context, StageOptions, span
 
 STREAM = 0
+
+
+@dataclass(frozen=True)
+class GaussianOptions(StageOptions):
+    truncation: float | None = None  # resample coordinates with |z_i| > t; None: no truncation
 
 
 @PROPOSALS.register("gaussian")
 class GaussianProposal:
     """Latents for sample indices [start, stop): block b of BLOCK indices uses rng([seed, 0, b])."""
 
-    def __init__(self, ctx: Context) -> None:
+    needs = ()
+    Options = GaussianOptions
+
+    def __init__(self, ctx: Context, options: GaussianOptions) -> None:
         self.ctx = ctx
         self.d = ctx.bundle.latent_dim
-        t = ctx.options.get("truncation")
+        self.stats: dict[str, float] = {}
+        t = options.truncation
         if t is not None and not (np.isfinite(t) and t > 0):
             raise InputError(f"--truncation must be a positive number, got {t}")
         self.truncation = t

@@ -17,8 +17,8 @@ from ganflow.export.classifier import export_classifier
 from ganflow.export.onnx_export import export_onnx
 from ganflow.models import build_component
 from ganflow.sampler.bundle import sha256_file
+from ganflow.sampler.data import load_dataset
 from ganflow.training.classifier import train_classifier
-from ganflow.training.data import load_dataset
 from tests.conftest import MNIST
 
 ASSETS = Path(str(files("ganflow.sampler.assets")))

@@ -14,19 +14,20 @@ from ganflow.sampler.bundle import load_bundle
 from ganflow.sampler.errors import BundleError, InputError
 from ganflow.sampler.pipeline import Pipeline
 from ganflow.sampler.runtime import Runtime
+from ganflow.sampler.stages import options_from_flat
 from tests.conftest import ganflow
 
 
 def _draw(bundle, precision, method, n=150, steps=3):
     pipe = Pipeline(load_bundle(bundle), Runtime("cpu", precision=precision), method=method, seed=2,
-                    options={"dg_steps": steps})  # fmt: skip
+                    options=options_from_flat({"dg_steps": steps}))  # fmt: skip
     return np.concatenate([x for _, _, x in pipe.generate(n, 64)]), pipe.stats
 
 
 def test_variants_are_listed_hashed_and_really_fp16(mnist_fp16_bundle):
     manifest = json.loads((mnist_fp16_bundle / "config.json").read_text())
     comps = manifest["components"]
-    assert set(comps) == {"generator", "critic", "refine"}
+    assert set(comps) == {"generator", "critic", "refine", "ddls"}
     for name, c in comps.items():
         v = c["variants"]["fp16"]
         assert v["path"] == c["path"].replace(".onnx", ".fp16.onnx")
@@ -40,7 +41,7 @@ def test_variants_are_listed_hashed_and_really_fp16(mnist_fp16_bundle):
     b = load_bundle(mnist_fp16_bundle)
     assert set(b.components["generator"].variants) == {"fp16"}
     card = (mnist_fp16_bundle / "README.md").read_text()
-    assert "validated against fp32 at export): critic, generator, refine." in card
+    assert "validated against fp32 at export): critic, ddls, generator, refine." in card
 
 
 @pytest.mark.parametrize("method", ["plain", "dgflow"])
@@ -84,7 +85,7 @@ def test_a_variant_past_the_tolerance_is_not_shipped(mnist_bundle, tmp_path, mon
     m = export_bundle(mnist_bundle.parent / "run", tmp_path / "b", log=lines.append, fp16=True)
     assert not any("variants" in c for c in m["components"].values())
     assert not list((tmp_path / "b").rglob("*.fp16.onnx"))
-    assert sum("not shipped" in s for s in lines) == 3, lines
+    assert sum("not shipped" in s for s in lines) == 4, lines
 
 
 def test_cli_export_fp16(mnist_bundle, tmp_path):

@@ -10,7 +10,8 @@ import pytest
 
 from ganflow.sampler import runtime
 from ganflow.sampler.errors import DeviceError
-from ganflow.sampler.sample import sample_to
+from ganflow.sampler.runtime import RuntimeOptions
+from ganflow.sampler.sample import SampleOptions, sample_to
 
 
 def _broken_cuda_ort():
@@ -40,7 +41,9 @@ def broken_cuda(monkeypatch):
 
 
 def test_auto_falls_back_and_says_so(broken_cuda, tiny_bundle, tmp_path, capsys):
-    report = sample_to(tiny_bundle, tmp_path / "a.npz", 100, device="auto")
+    report = sample_to(
+        tiny_bundle, tmp_path / "a.npz", 100, SampleOptions(runtime=RuntimeOptions(device="auto"))
+    )
     assert report["provider"] == "CPUExecutionProvider"
     assert "failed to load" in report["device_note"]
     assert "running on CPU" in capsys.readouterr().err
@@ -48,5 +51,5 @@ def test_auto_falls_back_and_says_so(broken_cuda, tiny_bundle, tmp_path, capsys)
 
 def test_cuda_asked_for_is_an_error(broken_cuda, tiny_bundle, tmp_path):
     with pytest.raises(DeviceError, match="--device cuda is unavailable: the CUDA provider failed to load"):
-        sample_to(tiny_bundle, tmp_path / "c.npz", 100, device="cuda")
+        sample_to(tiny_bundle, tmp_path / "c.npz", 100, SampleOptions(runtime=RuntimeOptions(device="cuda")))
     assert not (tmp_path / "c.npz").exists()

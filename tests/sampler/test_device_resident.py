@@ -17,13 +17,16 @@ from ganflow.sampler import runtime as runtime_mod
 from ganflow.sampler.bundle import load_bundle
 from ganflow.sampler.errors import DeviceError
 from ganflow.sampler.pipeline import Pipeline
-from ganflow.sampler.runtime import NO_FALLBACK, Runtime
-from ganflow.sampler.sample import sample_to
+from ganflow.sampler.runtime import NO_FALLBACK, Runtime, RuntimeOptions
+from ganflow.sampler.sample import SampleOptions, sample_to
+from ganflow.sampler.stages import options_from_flat
 from tests.conftest import ganflow
 
 
 def _draw(bundle, rt, method="plain", n=300, batch=128, steps=5, **kw):
-    pipe = Pipeline(load_bundle(bundle), rt, method=method, seed=4, options={"dg_steps": steps}, **kw)
+    pipe = Pipeline(
+        load_bundle(bundle), rt, method=method, seed=4, options=options_from_flat({"dg_steps": steps}), **kw
+    )
     zs, xs = zip(*[(z, x) for _, z, x in pipe.generate(n, batch)], strict=True)
     return np.concatenate(zs), np.concatenate(xs)
 
@@ -107,7 +110,7 @@ def _fake_ort(calls: list, cuda_loads=True, cpu_nodes=False):
 def test_cuda_sessions_refuse_cpu_fallback(tiny_bundle, monkeypatch, tmp_path):
     calls = []
     monkeypatch.setattr(runtime_mod, "import_ort", lambda: _fake_ort(calls))
-    sample_to(tiny_bundle, tmp_path / "a.npz", 10, device="cuda")
+    sample_to(tiny_bundle, tmp_path / "a.npz", 10, SampleOptions(runtime=RuntimeOptions(device="cuda")))
     assert calls and all(c == (True, ["CUDAExecutionProvider"]) for c in calls)  # no explicit CPU EP
 
 
@@ -115,19 +118,26 @@ def test_a_graph_that_would_fall_back_is_an_error(tiny_bundle, monkeypatch, tmp_
     calls = []
     monkeypatch.setattr(runtime_mod, "import_ort", lambda: _fake_ort(calls, cpu_nodes=True))
     with pytest.raises(DeviceError, match="nodes without a CUDA kernel .* pass --allow-cpu-fallback"):
-        sample_to(tiny_bundle, tmp_path / "a.npz", 10, device="auto")
+        sample_to(tiny_bundle, tmp_path / "a.npz", 10, SampleOptions(runtime=RuntimeOptions(device="auto")))
     assert not (tmp_path / "a.npz").exists()
     calls.clear()
-    sample_to(tiny_bundle, tmp_path / "b.npz", 10, device="cuda", allow_cpu_fallback=True)
+    sample_to(
+        tiny_bundle,
+        tmp_path / "b.npz",
+        10,
+        SampleOptions(runtime=RuntimeOptions(device="cuda", allow_cpu_fallback=True)),
+    )
     assert calls and all(c == (False, ["CUDAExecutionProvider", "CPUExecutionProvider"]) for c in calls)
 
 
 def test_a_cuda_provider_that_does_not_load_still_falls_back_under_auto(tiny_bundle, monkeypatch, tmp_path):
     monkeypatch.setattr(runtime_mod, "import_ort", lambda: _fake_ort([], cuda_loads=False))
-    report = sample_to(tiny_bundle, tmp_path / "a.npz", 10, device="auto")
+    report = sample_to(
+        tiny_bundle, tmp_path / "a.npz", 10, SampleOptions(runtime=RuntimeOptions(device="auto"))
+    )
     assert report["provider"] == "CPUExecutionProvider" and "failed to load" in report["device_note"]
     with pytest.raises(DeviceError, match="--device cuda is unavailable"):
-        sample_to(tiny_bundle, tmp_path / "b.npz", 10, device="cuda")
+        sample_to(tiny_bundle, tmp_path / "b.npz", 10, SampleOptions(runtime=RuntimeOptions(device="cuda")))
 
 
 # --- on the CUDA provider ------------------------------------------------------------------------

@@ -12,12 +12,12 @@ from ganflow.sampler.bundle import load_bundle
 from ganflow.sampler.errors import InputError, NumericsError
 from ganflow.sampler.pipeline import METHODS, Pipeline, supported_methods
 from ganflow.sampler.runtime import Runtime
-from ganflow.sampler.stages import REFINERS
+from ganflow.sampler.stages import REFINERS, options_from_flat
 from tests.conftest import BLOCK_TORCH, ganflow
 
 
-def _latents(bundle, n=40, batch=256, device="cpu", **kw) -> np.ndarray:
-    pipe = Pipeline(load_bundle(bundle), Runtime(device), **kw)
+def _latents(bundle, n=40, batch=256, device="cpu", options=None, **kw) -> np.ndarray:
+    pipe = Pipeline(load_bundle(bundle), Runtime(device), options=options_from_flat(options or {}), **kw)
     return np.concatenate([z for _, z, _ in pipe.generate(n, batch)]), pipe.stats
 
 
@@ -85,7 +85,9 @@ def test_refine_after_a_proposal_flag(tiny_bundle):
 )
 def test_bad_options(tiny_bundle, options, match):
     with pytest.raises(InputError, match=match):
-        Pipeline(load_bundle(tiny_bundle), Runtime("cpu"), method="dgflow", options=options)
+        Pipeline(
+            load_bundle(tiny_bundle), Runtime("cpu"), method="dgflow", options=options_from_flat(options)
+        )
 
 
 def test_diverging_steps_raise(tiny_bundle):
@@ -126,8 +128,8 @@ def test_io_bound_loop_equals_the_plain_loop(tiny_bundle):
     from ganflow.sampler.stages.base import Context
 
     bundle = load_bundle(tiny_bundle)
-    ctx = Context(bundle, Runtime("cpu"), seed=3, options={"dg_steps": 4})
-    stage = REFINERS.get("dgflow")(ctx)
+    stage_cls = REFINERS.get("dgflow")
+    stage = stage_cls(Context(bundle, Runtime("cpu"), seed=3), stage_cls.Options(steps=4))
     z = np.random.default_rng(0).standard_normal((90, bundle.latent_dim)).astype(np.float32)
     for lo in (0, 1000):  # 1000..1089 spans two noise blocks
         plain = stage._run_cpu(z.copy(), lo, lo + 90)

@@ -11,6 +11,8 @@ from ganflow.sampler.data import load_dataset
 from ganflow.sampler.errors import InputError, NumericsError
 from ganflow.sampler.evaluate import evaluate, make_evaluator
 from ganflow.sampler.metrics import METRICS, FeatureNet, count_tag
+from ganflow.sampler.runtime import RuntimeOptions
+from ganflow.sampler.sample import SampleOptions
 from tests.conftest import ganflow
 
 
@@ -94,7 +96,8 @@ def test_custom_feature_network(tmp_path):
 
 
 def test_eval_bundle_and_file(tiny_bundle, tmp_path):
-    r = evaluate(tiny_bundle, None, n=2000, metrics=["fid", "modes"], device="cpu", real_n=2000)
+    cpu = SampleOptions(runtime=RuntimeOptions("cpu"))
+    r = evaluate(tiny_bundle, None, n=2000, metrics=["fid", "modes"], sampling=cpu, real_n=2000)
     assert r["kind"] == "bundle" and r["data"] == "gaussians25" and r["method"] == "gaussian -> decode"
     assert set(r["metrics"]) == {"fid2k_gaussians25-test", "hq_rate2k", "modes_covered2k", "kl_modes2k"}
     np.savez(tmp_path / "s.npz", samples=load_dataset("gaussians25", split="train").x[:3000])

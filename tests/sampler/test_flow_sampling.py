@@ -10,7 +10,8 @@ import pytest
 
 from ganflow.sampler.bundle import load_bundle
 from ganflow.sampler.errors import ComponentMissingError
-from ganflow.sampler.sample import sample_to
+from ganflow.sampler.runtime import RuntimeOptions
+from ganflow.sampler.sample import SampleOptions, sample_to
 from tests.conftest import BLOCK_TORCH
 
 
@@ -18,8 +19,8 @@ from tests.conftest import BLOCK_TORCH
 def flow_bundle(tmp_path_factory):
     """A tiny FIS-GAN (2-D data, MAF prior so sampling is the unrolled sequential graph), exported."""
     from ganflow.export import export_bundle
+    from ganflow.sampler.data import load_dataset
     from ganflow.training import TrainConfig, default_components
-    from ganflow.training.data import load_dataset
     from ganflow.training.fisgan import FISConfig, flow_component, train_fisgan
 
     root = tmp_path_factory.mktemp("fis")
@@ -49,7 +50,12 @@ def test_flow_method_draws_the_flow_of_the_base_stream(flow_bundle, tmp_path):
 
     from ganflow.models import load_modules
 
-    sample_to(flow_bundle / "bundle", tmp_path / "s.npz", 300, method="flow", device="cpu", seed=5)
+    sample_to(
+        flow_bundle / "bundle",
+        tmp_path / "s.npz",
+        300,
+        SampleOptions(method="flow", seed=5, runtime=RuntimeOptions(device="cpu")),
+    )
     z = np.load(tmp_path / "s.npz")["latents"]
     h = np.random.default_rng([5, 3, 0]).standard_normal((1024, 2), dtype=np.float32)[:300]
     _, mods = load_modules(flow_bundle / "run")
@@ -58,24 +64,36 @@ def test_flow_method_draws_the_flow_of_the_base_stream(flow_bundle, tmp_path):
     np.testing.assert_allclose(z, ref.numpy(), rtol=1e-4, atol=1e-5)
     assert not np.allclose(z, h, atol=1e-3), "the refitted flow is not the identity"
     plain = tmp_path / "p.npz"
-    sample_to(flow_bundle / "bundle", plain, 300, method="plain", device="cpu", seed=5)
+    sample_to(
+        flow_bundle / "bundle",
+        plain,
+        300,
+        SampleOptions(method="plain", seed=5, runtime=RuntimeOptions(device="cpu")),
+    )
     assert not np.allclose(np.load(plain)["latents"], z)
 
 
 def test_flow_samples_depend_only_on_seed_and_index(flow_bundle, tmp_path):
     b = flow_bundle / "bundle"
-    sample_to(b, tmp_path / "a.npz", 2500, method="flow", device="cpu", seed=2, batch_size=100)
+    sample_to(
+        b,
+        tmp_path / "a.npz",
+        2500,
+        SampleOptions(method="flow", seed=2, batch_size=100, runtime=RuntimeOptions(device="cpu")),
+    )
     for i in range(2):
         sample_to(
             b,
             tmp_path / "b.npz",
             2500,
-            method="flow",
-            device="cpu",
-            seed=2,
-            batch_size=777,
-            num_shards=2,
-            shard_index=i,
+            SampleOptions(
+                method="flow",
+                seed=2,
+                batch_size=777,
+                num_shards=2,
+                shard_index=i,
+                runtime=RuntimeOptions(device="cpu"),
+            ),
         )
     a = np.load(tmp_path / "a.npz")["samples"]
     parts = [np.load(tmp_path / f"b-0000{i}-of-00002.npz")["samples"] for i in range(2)]
@@ -95,4 +113,9 @@ def test_flow_method_without_torch(flow_bundle, tmp_path):
 
 def test_flow_method_needs_a_flow(tiny_bundle, tmp_path):
     with pytest.raises(ComponentMissingError, match="no 'flow' component"):
-        sample_to(tiny_bundle, tmp_path / "s.npz", 10, method="flow", device="cpu")
+        sample_to(
+            tiny_bundle,
+            tmp_path / "s.npz",
+            10,
+            SampleOptions(method="flow", runtime=RuntimeOptions(device="cpu")),
+        )

@@ -29,18 +29,14 @@ from tests.hub_server import FakeHub
 
 REPO = "me/g25"
 
-# `ganflow` with pull/push registered as the CLI does (a no-op once the CLI registers them itself)
+# `ganflow` (pull and push: ganflow.sampler.cli.hub)
 CLI = """
 import sys
-from ganflow.sampler import cli
-from ganflow.sampler.hub_cmds import PULL_EXAMPLE, PUSH_EXAMPLE, pull_cmd, push_cmd
-names = {c.name for c in cli.app.registered_commands}
-if "pull" not in names:
-    cli.app.command("pull", epilog=PULL_EXAMPLE)(pull_cmd)
-if "push" not in names:
-    cli.app.command("push", epilog=PUSH_EXAMPLE)(push_cmd)
+from ganflow.sampler.cli import main
+from ganflow.sampler.sample import SampleOptions
+from ganflow.sampler.runtime import RuntimeOptions
 sys.argv = ["ganflow", *sys.argv[1:]]
-cli.main()
+main()
 """
 
 
@@ -200,7 +196,8 @@ def test_push_cli_private_branch_and_pull_request(hub, tiny_bundle, tmp_path):
 
 
 def test_pull_cli_round_trip_without_torch(hub, tiny_bundle, tmp_path):
-    from ganflow.sampler.sample import sample_to
+    from ganflow.sampler.runtime import RuntimeOptions
+    from ganflow.sampler.sample import SampleOptions, sample_to
 
     push(tiny_bundle, REPO)
     proc = hub_cli("pull", REPO, env=hub.env, block_torch=True)
@@ -215,8 +212,12 @@ def test_pull_cli_round_trip_without_torch(hub, tiny_bundle, tmp_path):
     b = load_bundle(path)
     assert set(integrity_report(b).values()) == {"ok"}
     # the cached snapshot (files are symlinks into the cache's blobs) samples like the original
-    report = sample_to(path, tmp_path / "s.npz", 50, device="cpu", seed=3)
-    sample_to(tiny_bundle, tmp_path / "t.npz", 50, device="cpu", seed=3)
+    report = sample_to(
+        path, tmp_path / "s.npz", 50, SampleOptions(seed=3, runtime=RuntimeOptions(device="cpu"))
+    )
+    sample_to(
+        tiny_bundle, tmp_path / "t.npz", 50, SampleOptions(seed=3, runtime=RuntimeOptions(device="cpu"))
+    )
     assert report["samples"] == 50
     assert (tmp_path / "s.npz").read_bytes() == (tmp_path / "t.npz").read_bytes()
 

@@ -10,7 +10,9 @@ import pytest
 
 from ganflow.sampler.bundle import sha256_file
 from ganflow.sampler.errors import NumericsError
-from ganflow.sampler.sample import sample_to
+from ganflow.sampler.runtime import RuntimeOptions
+from ganflow.sampler.sample import SampleOptions, sample_to
+from ganflow.sampler.stages import options_from_flat
 
 onnx = pytest.importorskip("onnx")
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
@@ -96,7 +98,12 @@ def _ks_normal(x: np.ndarray, std: float) -> float:
 
 def test_accepted_samples_follow_the_reweighted_density(known_bundle, tmp_path):
     n = 20_000
-    report = sample_to(known_bundle, tmp_path / "s.npz", n, method="latent-rs", device="cpu", seed=1)
+    report = sample_to(
+        known_bundle,
+        tmp_path / "s.npz",
+        n,
+        SampleOptions(method="latent-rs", seed=1, runtime=RuntimeOptions(device="cpu")),
+    )
     x = np.load(tmp_path / "s.npz")["samples"]
     crit = 1.95 / math.sqrt(n)  # KS critical value at alpha = 0.001
     assert _ks_normal(x[:, 0], math.sqrt(0.5)) < crit  # the reweighted law
@@ -109,19 +116,24 @@ def test_accepted_samples_follow_the_reweighted_density(known_bundle, tmp_path):
 
 def test_latent_rs_is_deterministic_per_index(known_bundle, tmp_path):
     sample_to(
-        known_bundle, tmp_path / "a.npz", 3000, method="latent-rs", device="cpu", seed=2, batch_size=100
+        known_bundle,
+        tmp_path / "a.npz",
+        3000,
+        SampleOptions(method="latent-rs", seed=2, batch_size=100, runtime=RuntimeOptions(device="cpu")),
     )
     for i in range(2):
         sample_to(
             known_bundle,
             tmp_path / "b.npz",
             3000,
-            method="latent-rs",
-            device="cpu",
-            seed=2,
-            batch_size=999,
-            num_shards=2,
-            shard_index=i,
+            SampleOptions(
+                method="latent-rs",
+                seed=2,
+                batch_size=999,
+                num_shards=2,
+                shard_index=i,
+                runtime=RuntimeOptions(device="cpu"),
+            ),
         )
     a = np.load(tmp_path / "a.npz")["samples"]
     b = np.concatenate([np.load(tmp_path / f"b-0000{i}-of-00002.npz")["samples"] for i in range(2)])
@@ -134,9 +146,11 @@ def test_too_low_acceptance_is_a_clear_error(known_bundle, tmp_path):
             known_bundle,
             tmp_path / "s.npz",
             5000,
-            method="latent-rs",
-            device="cpu",
-            options={"rs_m": 1e6, "rs_max_rounds": 2},
+            SampleOptions(
+                method="latent-rs",
+                stages=options_from_flat({"rs_m": 1e6, "rs_max_rounds": 2}),
+                runtime=RuntimeOptions(device="cpu"),
+            ),
         )
     assert not (tmp_path / "s.npz").exists()
 
@@ -145,4 +159,9 @@ def test_plain_bundle_refuses_latent_rs(tiny_bundle, tmp_path):
     from ganflow.sampler.errors import ComponentMissingError
 
     with pytest.raises(ComponentMissingError, match="no 'weight' component"):
-        sample_to(tiny_bundle, tmp_path / "s.npz", 10, method="latent-rs", device="cpu")
+        sample_to(
+            tiny_bundle,
+            tmp_path / "s.npz",
+            10,
+            SampleOptions(method="latent-rs", runtime=RuntimeOptions(device="cpu")),
+        )

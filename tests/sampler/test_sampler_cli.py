@@ -14,7 +14,9 @@ import pytest
 from ganflow.sampler.bundle import load_bundle
 from ganflow.sampler.errors import BundleError, DeviceError, InputError, MethodError
 from ganflow.sampler.images import decode_png
-from ganflow.sampler.sample import sample_to
+from ganflow.sampler.runtime import RuntimeOptions
+from ganflow.sampler.sample import SampleOptions, sample_to
+from ganflow.sampler.stages import options_from_flat
 from tests.conftest import BLOCK_TORCH, ROOT, ganflow
 
 
@@ -52,45 +54,71 @@ def test_sampler_imports_and_samples_without_torch(tiny_bundle, tmp_path):
 
 
 def test_formats_and_determinism(tiny_bundle, tmp_path):
-    a = sample_to(tiny_bundle, tmp_path / "a.npz", 3000, seed=7, batch_size=500, device="cpu")
-    sample_to(tiny_bundle, tmp_path / "b.npz", 3000, seed=7, batch_size=1024, device="cpu")
-    sample_to(tiny_bundle, tmp_path / "c.npz", 3000, seed=8, device="cpu")
-    sample_to(tiny_bundle, tmp_path / "d.npy", 3000, seed=7, device="cpu")
+    a = sample_to(
+        tiny_bundle,
+        tmp_path / "a.npz",
+        3000,
+        SampleOptions(seed=7, batch_size=500, runtime=RuntimeOptions(device="cpu")),
+    )
+    sample_to(
+        tiny_bundle,
+        tmp_path / "b.npz",
+        3000,
+        SampleOptions(seed=7, batch_size=1024, runtime=RuntimeOptions(device="cpu")),
+    )
+    sample_to(
+        tiny_bundle, tmp_path / "c.npz", 3000, SampleOptions(seed=8, runtime=RuntimeOptions(device="cpu"))
+    )
+    sample_to(
+        tiny_bundle, tmp_path / "d.npy", 3000, SampleOptions(seed=7, runtime=RuntimeOptions(device="cpu"))
+    )
     assert a["samples"] == 3000 and a["provider"] == "CPUExecutionProvider"
     xa, xb, xc = (np.load(tmp_path / f"{k}.npz")["samples"] for k in "abc")
     assert np.array_equal(xa, xb)  # independent of the batch size
     assert not np.allclose(xa, xc)  # depends on the seed
     assert np.array_equal(np.load(tmp_path / "d.npy"), xa)
-    sample_to(tiny_bundle, tmp_path / "e.npz", 3000, seed=7, device="cpu", threads=1)  # same on one thread
+    sample_to(
+        tiny_bundle,
+        tmp_path / "e.npz",
+        3000,
+        SampleOptions(seed=7, runtime=RuntimeOptions(device="cpu", threads=1)),
+    )  # same on one thread
     assert np.array_equal(np.load(tmp_path / "e.npz")["samples"], xa)
     with zipfile.ZipFile(tmp_path / "a.npz") as zf:
         assert sorted(zf.namelist()) == ["latents.npy", "samples.npy"]
         # fixed entry timestamps: the same samples give the same bytes whenever they are written
         assert {i.date_time for i in zf.infolist()} == {(1980, 1, 1, 0, 0, 0)}
     assert (tmp_path / "a.npz").read_bytes() == (tmp_path / "b.npz").read_bytes()
-    sample_to(tiny_bundle, tmp_path / "p.png", 500, device="cpu")
+    sample_to(tiny_bundle, tmp_path / "p.png", 500, SampleOptions(runtime=RuntimeOptions(device="cpu")))
     img = decode_png((tmp_path / "p.png").read_bytes())
     assert img.ndim == 3 and img.shape[2] == 3
     assert not list(tmp_path.glob(".*tmp*"))  # no temporary files left
 
 
 def test_truncation(tiny_bundle, tmp_path):
-    sample_to(tiny_bundle, tmp_path / "t.npz", 2000, device="cpu", options={"truncation": 0.5})
+    sample_to(
+        tiny_bundle,
+        tmp_path / "t.npz",
+        2000,
+        SampleOptions(stages=options_from_flat({"truncation": 0.5}), runtime=RuntimeOptions(device="cpu")),
+    )
     z = np.load(tmp_path / "t.npz")["latents"]
     assert np.abs(z).max() <= 0.5 and z.std() > 0.2
 
 
 @pytest.mark.parametrize(
-    "kwargs,err,match",
+    "options,err,match",
     [
-        ({"device": "tpu"}, InputError, "unknown --device 'tpu'"),
-        ({"method": "magic"}, MethodError, "unknown sampling method 'magic'"),
-        ({"fmt": "gif"}, InputError, "unknown output format 'gif'"),
+        (SampleOptions(runtime=RuntimeOptions(device="tpu")), InputError, "unknown --device 'tpu'"),
+        (SampleOptions(runtime=RuntimeOptions(threads=0)), InputError, "--threads must be > 0"),
+        (SampleOptions(method="magic"), MethodError, "unknown sampling method 'magic'"),
+        (SampleOptions(fmt="gif"), InputError, "unknown output format 'gif'"),
+        (SampleOptions(select="magic"), MethodError, "unknown selection stage 'magic'"),
     ],
 )
-def test_bad_arguments(tiny_bundle, tmp_path, kwargs, err, match):
+def test_bad_arguments(tiny_bundle, tmp_path, options, err, match):
     with pytest.raises(err, match=match):
-        sample_to(tiny_bundle, tmp_path / "x.npz", 10, **kwargs)
+        sample_to(tiny_bundle, tmp_path / "x.npz", 10, options)
     assert not list(tmp_path.iterdir())
 
 
@@ -100,8 +128,10 @@ def test_cuda_unavailable_is_an_error_only_when_asked(tiny_bundle, tmp_path):
     if "CUDAExecutionProvider" in ort.get_available_providers():
         pytest.skip("this machine has the CUDA provider")
     with pytest.raises(DeviceError, match="--device cuda is unavailable"):
-        sample_to(tiny_bundle, tmp_path / "x.npz", 10, device="cuda")
-    report = sample_to(tiny_bundle, tmp_path / "y.npz", 10, device="auto")
+        sample_to(tiny_bundle, tmp_path / "x.npz", 10, SampleOptions(runtime=RuntimeOptions(device="cuda")))
+    report = sample_to(
+        tiny_bundle, tmp_path / "y.npz", 10, SampleOptions(runtime=RuntimeOptions(device="auto"))
+    )
     assert report["provider"] == "CPUExecutionProvider" and "CUDA unavailable" in report["device_note"]
 
 
@@ -144,7 +174,7 @@ def test_malformed_manifest(tiny_bundle, tmp_path, mutate, match):
     mutate(m)
     (b / "config.json").write_text(json.dumps(m))
     with pytest.raises(BundleError, match=match):
-        sample_to(b, tmp_path / "x.npz", 10, device="cpu")
+        sample_to(b, tmp_path / "x.npz", 10, SampleOptions(runtime=RuntimeOptions(device="cpu")))
 
 
 def test_symlink_out_of_bundle_is_refused(tiny_bundle, tmp_path):
@@ -162,7 +192,7 @@ def test_shapes_checked_against_graph(tiny_bundle, tmp_path):
     m["components"]["generator"]["outputs"][0]["shape"] = ["batch", 3]
     (b / "config.json").write_text(json.dumps(m))
     with pytest.raises(BundleError, match="does not match the manifest"):
-        sample_to(b, tmp_path / "x.npz", 10, device="cpu")
+        sample_to(b, tmp_path / "x.npz", 10, SampleOptions(runtime=RuntimeOptions(device="cpu")))
 
 
 @pytest.mark.parametrize(
@@ -193,8 +223,8 @@ def test_cli_errors_are_one_line(tiny_bundle, tmp_path, args, match):
 def test_info(tiny_bundle):
     proc = ganflow("info", str(tiny_bundle), "--json")
     doc = json.loads(proc.stdout)
-    assert doc["methods"] == ["dgflow", "plain"]  # a BCE critic gives the DGflow step
-    assert set(doc["components"]) == {"generator", "critic", "refine"}
+    assert doc["methods"] == ["ddls", "dgflow", "drs", "mh-gan", "plain"]  # a BCE critic: the ratio methods
+    assert set(doc["components"]) == {"generator", "critic", "refine", "ddls"}
     assert set(doc["integrity"].values()) == {"ok"}
 
 
@@ -206,7 +236,9 @@ def test_help_shows_examples():
 
 
 def test_file_shards_concatenate_to_one_run(tiny_bundle, tmp_path):
-    sample_to(tiny_bundle, tmp_path / "all.npz", 1000, seed=2, device="cpu")
+    sample_to(
+        tiny_bundle, tmp_path / "all.npz", 1000, SampleOptions(seed=2, runtime=RuntimeOptions(device="cpu"))
+    )
     for i in range(3):
         proc = ganflow(
             "sample",

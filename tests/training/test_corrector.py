@@ -12,8 +12,8 @@ import torch
 from ganflow.export.graph import DERIVED
 from ganflow.models import load_modules
 from ganflow.models.registry import COMPONENTS, CRITICS
+from ganflow.sampler.data import load_dataset
 from ganflow.training.corrector import CorrectorConfig, corrector_loss, train_corrector, zero_last_layer
-from ganflow.training.data import load_dataset
 from tests.conftest import ganflow
 
 

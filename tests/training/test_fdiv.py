@@ -9,8 +9,8 @@ import pytest
 import torch
 from torch import nn
 
+from ganflow.sampler.data import load_dataset
 from ganflow.training import TrainConfig, default_components, train_gan
-from ganflow.training.data import load_dataset
 from ganflow.training.distributed import BatchRNG, Dist
 from ganflow.training.losses import LOSSES
 from ganflow.training.losses.fdiv import DIVERGENCES

@@ -9,8 +9,8 @@ import torch
 from torch import nn
 
 from ganflow.models import FLOWS, build_component, load_checkpoint
+from ganflow.sampler.data import load_dataset
 from ganflow.training import TrainConfig, default_components
-from ganflow.training.data import load_dataset
 from ganflow.training.distributed import BatchRNG, Dist
 from ganflow.training.fisgan import FISConfig, FlowPrior, flow_component, train_fisgan
 from ganflow.training.importance import NORMS, allocate, augment, jacobian_norms

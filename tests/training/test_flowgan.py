@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from ganflow.models import load_checkpoint, load_modules
-from ganflow.training.data import load_dataset
+from ganflow.sampler.data import load_dataset
 from ganflow.training.flowgan import (
     OBJECTIVES,
     FlowGANTrainConfig,

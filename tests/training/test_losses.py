@@ -72,3 +72,27 @@ def test_gradient_penalty_zero_for_unit_slope():
         critic.weight.mul_(3)  # ||grad|| = 3 -> (3 - 1)^2
     gp = gradient_penalty(critic, torch.randn(8, 3), torch.randn(8, 3), BatchRNG(torch.Generator(), Dist()))
     assert gp.item() == pytest.approx(4.0)
+
+
+@pytest.mark.parametrize("name", LOSSES.names())
+def test_every_loss_is_a_finite_differentiable_scalar_and_uniform_weights_change_nothing(name):
+    """The contract of every registered loss: scalar critic and generator objectives with
+    gradients for the critic and (through the fakes) the generator; mean-1 uniform weights give
+    the unweighted values."""
+    torch.manual_seed(0)
+    loss = LOSSES.get(name).from_config(TrainConfig(loss=name))
+    critic = nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 1))
+    real, fake = torch.randn(16, 2), torch.randn(16, 2, requires_grad=True)
+    rng = lambda: BatchRNG(torch.Generator().manual_seed(1), Dist())  # noqa: E731
+    d_loss, stats = loss.critic_loss(critic, real, fake.detach(), rng())
+    assert d_loss.ndim == 0 and torch.isfinite(d_loss) and isinstance(stats, dict)
+    d_loss.backward()
+    assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in critic.parameters())
+    g_loss = loss.generator_loss(critic, fake)
+    assert g_loss.ndim == 0 and torch.isfinite(g_loss)
+    (grad,) = torch.autograd.grad(g_loss, fake)
+    assert torch.isfinite(grad).all() and grad.abs().sum() > 0
+    ones = torch.ones(16)
+    torch.testing.assert_close(loss.generator_loss(critic, fake, ones), g_loss)
+    torch.testing.assert_close(loss.critic_loss(critic, real, fake.detach(), rng(), ones)[0], d_loss.detach())
+    assert loss.n_critic >= 1

@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from ganflow.models import load_checkpoint
+from ganflow.sampler.data import load_dataset
 from ganflow.training import TrainConfig, default_components, train_gan
-from ganflow.training.data import load_dataset
 
 
 def _cfg(loss: str, steps: int) -> TrainConfig:

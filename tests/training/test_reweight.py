@@ -9,8 +9,9 @@ import torch
 
 from ganflow.export import export_bundle
 from ganflow.models import load_checkpoint
-from ganflow.sampler.sample import sample_to
-from ganflow.training.data import load_dataset
+from ganflow.sampler.data import load_dataset
+from ganflow.sampler.runtime import RuntimeOptions
+from ganflow.sampler.sample import SampleOptions, sample_to
 from ganflow.training.reweight import ReweightConfig, train_reweight, weight_loss
 
 
@@ -68,7 +69,12 @@ def test_run_resume_export(tiny_run, tmp_path):
     assert {"generator", "critic", "weight"} <= set(manifest["components"])  # (+ refine: DGflow)
     assert manifest["defaults"]["latent-rs"] == {"m": 3.0}
     assert manifest["components"]["weight"]["outputs"][0]["shape"] == ["batch"]
-    report = sample_to(bundle, tmp_path / "s.npz", 500, method="latent-rs", device="cpu")
+    report = sample_to(
+        bundle,
+        tmp_path / "s.npz",
+        500,
+        SampleOptions(method="latent-rs", runtime=RuntimeOptions(device="cpu")),
+    )
     assert report["accepted"] == 500 and report["proposals"] >= 500
 
 

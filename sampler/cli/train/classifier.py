@@ -6,7 +6,8 @@ from pathlib import Path
 
 import typer
 
-from ganflow.sampler.train_cmds.common import check_out, is_rank0, need_torch, train_app
+from ganflow.sampler.cli.train.common import is_rank0, need_torch, train_app
+from ganflow.sampler.cli.train.options import Device, Out, ShowProgress
 
 
 @train_app.command(
@@ -16,7 +17,7 @@ from ganflow.sampler.train_cmds.common import check_out, is_rank0, need_torch, t
 )
 def train_classifier_cmd(
     data: str = typer.Option("mnist", help="mnist, fashion-mnist, or a path to MNIST-layout files"),
-    out: Path = typer.Option(Path("runs/classifier"), help="run directory"),
+    out: Out = Path("runs/classifier"),
     onnx: Path = typer.Option(
         None, help="where to export the ONNX feature network [default: OUT/model.onnx]"
     ),
@@ -27,23 +28,26 @@ def train_classifier_cmd(
     resume: bool = typer.Option(
         False, help="continue the run in --out from its last finished epoch (with its own options)"
     ),
-    progress: bool = typer.Option(None, help="progress bar [default: when a terminal]"),
-    device: str = typer.Option("auto", help="auto (CUDA if torch sees a GPU), cuda or cpu"),
+    progress: ShowProgress = None,
+    device: Device = "auto",
 ) -> None:
     """Train the MNIST CNN classifier (the metrics' feature network) and export it to ONNX.
 
     Data parallel under torchrun like `train gan` (BatchNorm and dropout then act per process).
     A checkpoint is written after every epoch, so a killed run loses at most one epoch."""
+    train = dict(epochs=epochs, batch_size=batch_size, lr=lr, seed=seed)
     need_torch("train")
-    from ganflow.export.classifier import export_classifier
-    from ganflow.training.classifier import train_classifier
+    from ganflow.training.commands import run_classifier
 
-    check_out(out, resume)
-    meta = train_classifier(out, data, epochs, batch_size, lr, seed, progress, device=device, resume=resume)
+    meta = run_classifier(data, out, train, resume, progress, device)
     if not is_rank0():
         return
-    info = export_classifier(out, onnx or out / "model.onnx")
+    # training never imports export (DESIGN.md section 2): the CLI exports the trained network
+    from ganflow.export.classifier import export_classifier
+
+    onnx = onnx or out / "model.onnx"
+    info = export_classifier(out, onnx)
     typer.echo(
-        f"test accuracy {meta['summary']['metrics']['test_accuracy']:.4f}; wrote "
-        f"{onnx or out / 'model.onnx'} (sha256 {info['sha256'][:12]}...)"
+        f"test accuracy {meta['summary']['metrics']['test_accuracy']:.4f}; wrote {onnx} "
+        f"(sha256 {info['sha256'][:12]}...)"
     )

@@ -3,20 +3,21 @@ density of the generator's Jacobian norms (papers/fis-gan.md, Algorithm 1)."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
 
-from ganflow.sampler.errors import InputError
-from ganflow.sampler.train_cmds.common import check_out, is_rank0, need_torch, summary_line, train_app
-from ganflow.sampler.train_cmds.gan_options import (
+from ganflow.sampler.cli.train.common import is_rank0, need_torch, summary_line, train_app
+from ganflow.sampler.cli.train.options import (
     Arch,
+    Channels,
     Data,
     DatasetLabel,
     Device,
     Ema,
+    ImageSize,
     LatentDim,
+    Layout,
     Loss,
     NCritic,
     Out,
@@ -24,50 +25,12 @@ from ganflow.sampler.train_cmds.gan_options import (
     ShowProgress,
     SpectralNorm,
     Steps,
+    TestFraction,
+    ValueRange,
     Width,
+    data_options,
     model_and_train,
 )
-
-
-def train_fisgan_run(
-    data: str,
-    out: Path,
-    dataset: str | None,
-    model: dict,
-    flow: dict,
-    train: dict,
-    fis: dict,
-    resume: bool = False,
-    progress: bool | None = None,
-    device: str = "auto",
-) -> dict:
-    """model: as `train gan`; flow: arch, layers, hidden; train: TrainConfig; fis: FISConfig fields."""
-    need_torch("train")
-    from ganflow.training import TrainConfig, default_components
-    from ganflow.training.data import load_dataset
-    from ganflow.training.fisgan import FISConfig, flow_component, train_fisgan
-
-    train = {k: v for k, v in train.items() if v is not None}
-    check_out(out, resume)
-    try:
-        if resume:
-            meta = json.loads((out / "config.json").read_text())
-            if meta.get("family") != "fisgan":
-                raise ValueError(f"--resume: the run in {out} is a {meta.get('family')!r} run, not fisgan")
-            ds = load_dataset(data, dataset=dataset, seed=meta["train"]["seed"])
-            if ds.spec.to_dict() != meta["data"]:
-                raise ValueError(f"--resume: --data {data} is not the data of the run in {out}")
-            steps = train.get("steps", meta["train"]["steps"])
-            cfg = TrainConfig.from_dict({**meta["train"], "steps": steps})
-            return train_fisgan(out, ds, config=cfg, resume=True, progress=progress, device=device)
-        cfg = TrainConfig(**train)
-        fis_cfg = FISConfig(**fis)
-        ds = load_dataset(data, dataset=dataset, seed=cfg.seed)
-        comps = default_components(ds.spec, **model)
-        comps["flow"] = flow_component(latent_dim=comps["generator"]["latent_dim"], **flow)
-    except ValueError as e:
-        raise InputError(str(e)) from None
-    return train_fisgan(out, ds, comps, cfg, fis_cfg, progress=progress, device=device)
 
 
 @train_app.command(
@@ -79,6 +42,11 @@ def train_fisgan_cmd(
     data: Data = ...,
     out: Out = Path("runs/fisgan"),
     dataset: DatasetLabel = None,
+    layout: Layout = None,
+    value_range: ValueRange = None,
+    test_fraction: TestFraction = None,
+    image_size: ImageSize = None,
+    image_channels: Channels = None,
     arch: Arch = "auto",
     width: Width = None,
     latent_dim: LatentDim = None,
@@ -122,6 +90,7 @@ def train_fisgan_cmd(
     """Train FIS-GAN: a GAN whose latents come from a flow refitted to the Jacobian-norm importance
     density every --refit-every steps (checkpoint = the GAN's plus component "flow")."""
     model, train = model_and_train(locals())
+    read = data_options(locals())
     fis = dict(
         norm=norm,
         probes=probes,
@@ -137,6 +106,9 @@ def train_fisgan_cmd(
         eval_latents=eval_latents,
     )
     flow_cfg = dict(arch=flow, layers=flow_layers, hidden=flow_hidden)
-    meta = train_fisgan_run(data, out, dataset, model, flow_cfg, train, fis, resume, progress, device)
+    need_torch("train")
+    from ganflow.training.commands import run_fisgan
+
+    meta = run_fisgan(data, out, dataset, model, flow_cfg, train, fis, resume, progress, device, read)
     if is_rank0():
         typer.echo(f"trained fisgan to step {meta['summary']['step']} in {out}  {summary_line(meta)}")

@@ -6,8 +6,21 @@ from pathlib import Path
 
 import typer
 
-from ganflow.sampler.errors import InputError
-from ganflow.sampler.train_cmds.common import check_out, is_rank0, need_torch, summary_line, train_app
+from ganflow.sampler.cli.train.common import is_rank0, need_torch, summary_line, train_app
+from ganflow.sampler.cli.train.options import (
+    Data,
+    DatasetLabel,
+    Device,
+    ImageChannels,
+    ImageSize,
+    Layout,
+    Out,
+    Resume,
+    ShowProgress,
+    TestFraction,
+    ValueRange,
+    data_options,
+)
 
 
 @train_app.command(
@@ -17,9 +30,14 @@ from ganflow.sampler.train_cmds.common import check_out, is_rank0, need_torch, s
     "ganflow eval bundles/fg --metrics nll,mode,fid)",
 )
 def train_flowgan_cmd(
-    data: str = typer.Option(..., help="mnist, fashion-mnist, a 2-D toy, or a path to MNIST-layout files"),
-    out: Path = typer.Option(Path("runs/flowgan"), help="run directory"),
-    dataset: str = typer.Option(None, help="label of a --data path: mnist or fashion-mnist"),
+    data: Data = ...,
+    out: Out = Path("runs/flowgan"),
+    dataset: DatasetLabel = None,
+    layout: Layout = None,
+    value_range: ValueRange = None,
+    test_fraction: TestFraction = None,
+    image_size: ImageSize = None,
+    image_channels: ImageChannels = None,
     objective: str = typer.Option("mle", help="mle, adv (WGAN-GP) or hybrid (adv + lambda NLL)"),
     lam: float = typer.Option(0.1, "--lambda", help="hybrid: weight of the NLL term (nats per image)"),
     arch: str = typer.Option("nice", help="nice, realnvp-mlp or realnvp-conv"),
@@ -45,53 +63,39 @@ def train_flowgan_cmd(
     sample_every: int = typer.Option(500),
     ckpt_every: int = typer.Option(500),
     eval_samples: int = typer.Option(2000, help="generated samples for FID/MODE at each evaluation"),
-    resume: bool = typer.Option(False, help="continue the run in --out (to --steps if given)"),
-    progress: bool = typer.Option(None, help="progress bar [default: when a terminal]"),
-    device: str = typer.Option("auto", help="auto (CUDA if torch sees a GPU), cuda or cpu"),
+    resume: Resume = False,
+    progress: ShowProgress = None,
+    device: Device = "auto",
 ) -> None:
     """Train a Flow-GAN: the generator is a normalizing flow in data space, so its exact test NLL
     is known. Keeps the checkpoint with the best validation NLL in OUT/best."""
+    read = data_options(locals())
+    generator = dict(hidden=hidden, depth=depth, couplings=couplings, channels=channels, prior=prior)
+    train = dict(
+        objective=objective,
+        lam=lam,
+        steps=steps,
+        batch_size=batch_size,
+        lr=lr,
+        lr_d=lr_d,
+        betas=(beta1, beta2),
+        n_critic=n_critic,
+        gp_weight=gp_weight,
+        val_size=val_size,
+        val_n=val_n,
+        seed=seed,
+        log_every=log_every,
+        eval_every=eval_every,
+        sample_every=sample_every,
+        ckpt_every=ckpt_every,
+        eval_samples=eval_samples,
+    )
     need_torch("train")
-    from ganflow.models.checkpoint import CheckpointError, load_checkpoint
-    from ganflow.training.data import load_dataset
-    from ganflow.training.flowgan import FlowGANTrainConfig, flowgan_components, train_flowgan
+    from ganflow.training.commands import run_flowgan
 
-    try:
-        check_out(out, resume)
-        if resume:
-            meta, _ = load_checkpoint(out)
-            cfg = FlowGANTrainConfig.from_dict({**meta["flowgan"], **({"steps": steps} if steps else {})})
-            ds = load_dataset(data, dataset=dataset, seed=cfg.seed)
-            if ds.spec.to_dict() != meta["data"]:
-                raise InputError(f"--resume: --data {data} is not the data of the run in {out}")
-            result = train_flowgan(out, ds, config=cfg, resume=True, progress=progress, device=device)
-        else:
-            cfg = FlowGANTrainConfig(
-                objective=objective,
-                lam=lam,
-                steps=steps or 2000,
-                batch_size=batch_size,
-                lr=lr,
-                lr_d=lr_d,
-                betas=(beta1, beta2),
-                n_critic=n_critic,
-                gp_weight=gp_weight,
-                val_size=val_size,
-                val_n=val_n,
-                seed=seed,
-                log_every=log_every,
-                eval_every=eval_every,
-                sample_every=sample_every,
-                ckpt_every=ckpt_every,
-                eval_samples=eval_samples,
-            )
-            ds = load_dataset(data, dataset=dataset, seed=seed)
-            extra = dict(hidden=hidden, depth=depth, couplings=couplings, channels=channels, prior=prior)
-            gen = {k: v for k, v in extra.items() if v is not None}
-            comps = flowgan_components(ds.spec, arch, gen, critic_width)
-            result = train_flowgan(out, ds, comps, cfg, progress=progress, device=device)
-    except (ValueError, CheckpointError) as e:
-        raise InputError(str(e)) from None
+    result = run_flowgan(
+        data, out, dataset, arch, generator, critic_width, train, resume, progress, device, read
+    )
     if not is_rank0():
         return
     best = result["summary"]["best"]

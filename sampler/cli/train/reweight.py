@@ -6,8 +6,18 @@ from pathlib import Path
 
 import typer
 
-from ganflow.sampler.errors import InputError
-from ganflow.sampler.train_cmds.common import check_out, is_rank0, need_torch, summary_line, train_app
+from ganflow.sampler.cli.train.common import is_rank0, need_torch, summary_line, train_app
+from ganflow.sampler.cli.train.options import (
+    Channels,
+    Device,
+    ImageSize,
+    Layout,
+    Out,
+    ShowProgress,
+    TestFraction,
+    ValueRange,
+    data_options,
+)
 
 
 @train_app.command(
@@ -17,8 +27,13 @@ from ganflow.sampler.train_cmds.common import check_out, is_rank0, need_torch, s
 )
 def train_reweight_cmd(
     base: Path = typer.Option(..., help="the GAN to reweight: a run directory or an exported bundle"),
-    out: Path = typer.Option(Path("runs/reweight"), help="run directory"),
-    data: str = typer.Option(None, help="dataset name or MNIST-layout path [default: the base's dataset]"),
+    out: Out = Path("runs/reweight"),
+    data: str = typer.Option(None, help="the base model's data: a name or path [default: the base's]"),
+    layout: Layout = None,
+    value_range: ValueRange = None,
+    test_fraction: TestFraction = None,
+    image_size: ImageSize = None,
+    image_channels: Channels = None,
     steps: int = typer.Option(None, help="weight-network steps [default: 2000; on --resume: the run's]"),
     batch_size: int = typer.Option(64),
     n_critic: int = typer.Option(5, help="critic steps per weight step"),
@@ -36,44 +51,31 @@ def train_reweight_cmd(
     eval_every: int = typer.Option(500),
     ckpt_every: int = typer.Option(500),
     resume: bool = typer.Option(False, help="continue the run in --out"),
-    progress: bool = typer.Option(None, help="progress bar [default: when a terminal]"),
-    device: str = typer.Option("auto", help="auto (CUDA if torch sees a GPU), cuda or cpu"),
+    progress: ShowProgress = None,
+    device: Device = "auto",
 ) -> None:
     """Latent reweighting: train w(z) >= 0 and a WGAN-GP critic over a frozen generator."""
+    read = data_options(locals())
+    train = dict(
+        steps=steps,
+        batch_size=batch_size,
+        n_critic=n_critic,
+        lr_w=lr_w,
+        lr_d=lr_d,
+        lambda1=lambda1,
+        lambda2=lambda2,
+        m=m,
+        hidden=hidden,
+        normalize_emd=normalize_emd,
+        proposal=proposal,
+        seed=seed,
+        eval_every=eval_every,
+        ckpt_every=ckpt_every,
+    )
     need_torch("train")
-    from ganflow.models.checkpoint import CheckpointError, load_checkpoint
-    from ganflow.training.data import load_dataset
-    from ganflow.training.reweight import ReweightConfig, train_reweight
+    from ganflow.training.commands import run_reweight
 
-    try:
-        check_out(out, resume)
-        if resume:
-            meta, _ = load_checkpoint(out)
-            cfg = ReweightConfig.from_dict({**meta["reweight"], **({"steps": steps} if steps else {})})
-        else:
-            meta, _ = load_checkpoint(base)
-            cfg = ReweightConfig(
-                steps=steps or 2000,
-                batch_size=batch_size,
-                n_critic=n_critic,
-                lr_w=lr_w,
-                lr_d=lr_d,
-                lambda1=lambda1,
-                lambda2=lambda2,
-                m=m,
-                hidden=hidden,
-                normalize_emd=normalize_emd,
-                proposal=proposal,
-                seed=seed,
-                eval_every=eval_every,
-                ckpt_every=ckpt_every,
-            )
-        ds = load_dataset(data or meta["data"]["dataset"], dataset=meta["data"]["dataset"])
-        if ds.spec.to_dict() != meta["data"]:
-            raise InputError(f"--data {data} is not the data the base model was trained on ({meta['data']})")
-        result = train_reweight(out, ds, base, cfg, resume=resume, progress=progress, device=device)
-    except (ValueError, CheckpointError) as e:
-        raise InputError(str(e)) from None
+    result = run_reweight(base, out, data, train, resume, progress, device, read)
     if is_rank0():
         typer.echo(
             f"reweighted to step {result['summary']['step']} in {out} (z from the "

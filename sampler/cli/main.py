@@ -1,23 +1,22 @@
-"""The `ganflow` command line: export, sample, info, eval, demo, pull, push (train: train_cmds/)."""
+"""The root `ganflow` app: export, sample, info, eval, demo; compare.py, hub.py (pull/push), train/."""
 
 from __future__ import annotations
 
-import errno
 import json
 import sys
 from pathlib import Path
-from typing import Any
 
 import typer
 
+from ganflow.sampler.cli.compare import COMPARE_EXAMPLE, compare_cmd
+from ganflow.sampler.cli.hub import PULL_EXAMPLE, PUSH_EXAMPLE, pull_cmd, push_cmd
+from ganflow.sampler.cli.report import echo_report, os_error_message
+from ganflow.sampler.cli.train import train_app
+from ganflow.sampler.cli.train.common import need_torch
 from ganflow.sampler.errors import GanflowError, InputError
-from ganflow.sampler.hub_cmds import PULL_EXAMPLE, PUSH_EXAMPLE, pull_cmd, push_cmd
 from ganflow.sampler.metrics import METRICS
 from ganflow.sampler.pipeline import METHODS
 from ganflow.sampler.runtime import DEVICES
-from ganflow.sampler.train_cmds import train_app
-from ganflow.sampler.train_cmds.common import need_torch
-from ganflow.sampler.train_cmds.gan import train_gan_run
 from ganflow.sampler.writers import WRITERS
 
 app = typer.Typer(
@@ -29,60 +28,21 @@ app = typer.Typer(
 app.add_typer(train_app, name="train")
 
 
-def _echo_report(report: dict[str, Any]) -> None:
-    note = report.pop("device_note", "")
-    if note:
-        typer.echo(f"note: {note}", err=True)
-    typer.echo(
-        f"wrote {report['samples']} samples to {report['out']} with {report['method']} on "
-        f"{report['provider']} ({report['samples_per_s']:.0f} samples/s)"
-    )
-    if any(p != "fp32" for p in report.get("precision", {}).values()):
-        typer.echo("precision: " + ", ".join(f"{c} {p}" for c, p in report["precision"].items()))
-    if report.get("proposals"):
-        rate = report["accepted"] / report["proposals"]
-        typer.echo(
-            f"latent-rs: accepted {report['accepted']} of {report['proposals']} proposals "
-            f"({rate:.1%}, m = {report['latent_rs_m']:g})"
-        )
-    if "dgflow_steps" in report:
-        typer.echo(
-            f"dgflow: {report['dgflow_steps']} steps (f {report['dgflow_f']}, eta {report['dgflow_eta']:g}, "
-            f"gamma {report['dgflow_gamma']:g}) in {report['dgflow_seconds']:.2f} s"
-        )
+def _version(value: bool) -> None:
+    if value:
+        from ganflow.sampler.version import __version__
+
+        typer.echo(f"ganflow {__version__}")
+        raise typer.Exit()
 
 
-# The demo's settings (the end-to-end test trains with the 2-D ones too): model, trainer
-DEMO = {
-    "2d": (
-        {"arch": "mlp", "latent_dim": 2, "width": 128},
-        {
-            "loss": "bce",
-            "steps": 6000,
-            "batch_size": 512,
-            "lr_g": 5e-4,
-            "lr_d": 5e-4,
-            "betas": (0.5, 0.999),
-            "eval_every": 1000,
-            "sample_every": 1000,
-            "ckpt_every": 1000,
-        },
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="print the version and exit"
     ),
-    "mnist": (
-        {"arch": "dcgan", "latent_dim": 64, "width": 32},
-        {
-            "loss": "bce",
-            "steps": 2000,
-            "batch_size": 64,
-            "lr_g": 2e-4,
-            "lr_d": 2e-4,
-            "betas": (0.5, 0.999),
-            "eval_every": 500,
-            "sample_every": 500,
-            "ckpt_every": 500,
-        },
-    ),
-}
+) -> None:
+    """ganflow: train GANs, export them to ONNX, sample torch-free."""
 
 
 # --- export / sample / info --------------------------------------------------------------------
@@ -131,6 +91,17 @@ def sample(
     dg_eta: float = typer.Option(None, help="dgflow: step size eta [default: the bundle's, 0.1]"),
     dg_gamma: float = typer.Option(None, help="dgflow: noise weight gamma [default: the bundle's, 0.01]"),
     dg_f: str = typer.Option(None, help="dgflow: f-divergence of the bundle's refine graph (kl, js, logd)"),
+    drs_percentile: float = typer.Option(None, help="drs: gamma = this percentile of F on the burn-in [95]"),
+    drs_gamma: float = typer.Option(None, help="drs: an explicit gamma (overrides --drs-percentile)"),
+    drs_burn_in: int = typer.Option(None, help="drs: burn-in proposals that fix max D and gamma [10000]"),
+    drs_max_rounds: int = typer.Option(None, help="drs: proposal rounds before giving up [1000]"),
+    mh_k: int = typer.Option(None, help="mh-gan: chain length K, proposals per sample [640]"),
+    mh_data: str = typer.Option(None, help="mh-gan: real data, name or path [default: the bundle's dataset]"),
+    mh_calibration: int = typer.Option(
+        None, help="mh-gan: real and generated examples for calibration [1000]"
+    ),
+    ddls_steps: int = typer.Option(None, help="ddls: Langevin steps [100]"),
+    ddls_eps: float = typer.Option(None, help="ddls: step size epsilon [0.01]"),
     device: str = typer.Option("auto", help=", ".join(DEVICES)),
     tf32: bool = typer.Option(False, help="CUDA: allow TF32 math (faster, ~1e-3 relative error)"),
     precision: str = typer.Option("fp32", help="fp32, or fp16 for the bundle's fp16 graphs (export --fp16)"),
@@ -149,37 +120,29 @@ def sample(
     Sample i depends only on the bundle, method, seed and i: K workers with --num-shards K and
     --shard-index 0..K-1 draw exactly one run's samples (files name-0000i-of-0000K.npz, or one
     shared folder of PNGs); a folder run that was interrupted resumes where it stopped."""
-    from ganflow.sampler.sample import sample_to
+    from ganflow.sampler.runtime import RuntimeOptions
+    from ganflow.sampler.sample import SampleOptions, sample_to
+    from ganflow.sampler.stages import options_from_flat
 
-    report = sample_to(
-        bundle,
-        out,
-        n,
-        method=method,
-        proposal=proposal,
-        select=select,
-        refine=refine,
-        seed=seed,
-        batch_size=batch_size,
-        device=device,
-        tf32=tf32,
-        threads=threads,
-        precision=precision,
-        cuda_graph=cuda_graph,
-        allow_cpu_fallback=allow_cpu_fallback,
-        fmt=fmt,
-        overwrite=overwrite,
-        options={
-            "truncation": truncation,
-            "rs_m": rs_m,
-            "rs_max_rounds": rs_max_rounds,
-            **{"dg_steps": dg_steps, "dg_eta": dg_eta, "dg_gamma": dg_gamma, "dg_f": dg_f},
-        },
-        progress=sys.stderr.isatty(),
-        num_shards=num_shards,
-        shard_index=shard_index,
+    stages = options_from_flat(
+        {"truncation": truncation, "rs_m": rs_m, "rs_max_rounds": rs_max_rounds}
+        | {"dg_steps": dg_steps, "dg_eta": dg_eta, "dg_gamma": dg_gamma, "dg_f": dg_f}
+        | {"drs_percentile": drs_percentile, "drs_gamma": drs_gamma, "drs_burn_in": drs_burn_in}
+        | {
+            "drs_max_rounds": drs_max_rounds,
+            "mh_k": mh_k,
+            "mh_data": mh_data,
+            "mh_calibration": mh_calibration,
+        }
+        | {"ddls_steps": ddls_steps, "ddls_eps": ddls_eps}
     )
-    _echo_report(report)
+    runtime = RuntimeOptions(device, threads, tf32, precision, cuda_graph, allow_cpu_fallback)
+    options = SampleOptions(
+        method, proposal, select, refine, seed, batch_size, stages, runtime, fmt, overwrite,
+        num_shards, shard_index, progress=sys.stderr.isatty(),
+    )  # fmt: skip
+    report = sample_to(bundle, out, n, options)
+    echo_report(report)
 
 
 @app.command(epilog="Example: ganflow info bundles/g25 --json")
@@ -238,19 +201,35 @@ def info(
 @app.command(
     "eval",
     epilog="Example: ganflow eval bundles/mnist --data ../shared/data/mnist.npz -n 10000 --out eval.json  |  "
-    "ganflow eval samples.npz --data gaussians25 --metrics fid,modes",
+    "ganflow eval samples.npz --data gaussians25 --metrics fid,modes  |  "
+    "ganflow eval bundles/ring --data ring.npy --centers centers.npy",
 )
 def eval_cmd(
     source: str = typer.Argument(..., help="bundle folder or Hub id, or a .npz (with 'samples') / .npy file"),
-    data: str = typer.Option(None, help="dataset name or MNIST-layout path [default: the bundle's]"),
-    dataset: str = typer.Option(None, help="label of a --data path: mnist or fashion-mnist"),
+    data: str = typer.Option(
+        None,
+        help="a dataset name, MNIST files, or your own .npy/.npz or image folder \\[default: the bundle's "
+        "named data set; your own data is read as in training]",
+    ),
+    dataset: str = typer.Option(None, help="name of --data in metric names \\[MNIST files: mnist]"),
+    layout: str = typer.Option(None, help="array files: vector, nhw, nhwc or nchw \\[inferred]"),
+    value_range: str = typer.Option(None, "--range", help="array files: -1,1 / 0,1 / 0,255 or none"),
+    test_fraction: float = typer.Option(None, help="your own data: the held-out share \\[0.1]"),
+    image_size: int = typer.Option(None, help="image folders: resize and center-crop to S x S"),
+    image_channels: int = typer.Option(None, "--channels", "--image-channels", help="image folders: 1 or 3"),
     split: str = typer.Option("test", help="reference split: test or train"),
     n: int = typer.Option(10_000, "-n", "--num-samples", help="samples to draw (or to read from a file)"),
     metrics: str = typer.Option(
-        None, help=f"comma-separated, from: {', '.join(METRICS.names())} [default: all that apply but parzen]"
+        None, help=f"comma-separated, from: {', '.join(METRICS.names())} \\[default: all but parzen]"
     ),
     features: Path = typer.Option(
-        None, help="ONNX feature network with a 'features' output [default: the ganflow MNIST classifier]"
+        None,
+        help="ONNX feature network with a 'features' output \\[default: the ganflow MNIST classifier for "
+        "MNIST, the coordinates of vectors, the pixels of other images]",
+    ),
+    centers: Path = typer.Option(None, help="vectors: mode centers [M, D] (.npy) for the mode metrics"),
+    center_std: float = typer.Option(
+        None, help="std of each mode (HQ: within 4 std of a center) \\[estimated from the data]"
     ),
     real_n: int = typer.Option(10_000, help="reference examples used (the split's first ones)"),
     method: str = typer.Option("plain", help="sampling method, for a bundle"),
@@ -258,21 +237,30 @@ def eval_cmd(
     device: str = typer.Option("auto", help=", ".join(DEVICES)),
     out: Path = typer.Option(None, help="write the results as JSON here"),
 ) -> None:
-    """Evaluate samples against a dataset split: FID, IS, MODE, precision/recall, density/coverage..."""
+    """Evaluate samples against a dataset split: FID, IS, MODE, precision/recall, density/coverage,
+    mode metrics (toys, --centers)..."""
     import numpy as np
 
+    from ganflow.sampler.cli.train.options import data_options
     from ganflow.sampler.evaluate import evaluate
     from ganflow.sampler.fsio import atomic_write_text
+    from ganflow.sampler.runtime import RuntimeOptions
+    from ganflow.sampler.sample import SampleOptions
 
+    read = data_options(locals())
     names = [m.strip() for m in metrics.split(",") if m.strip()] if metrics else None
+    sampling = SampleOptions(method=method, seed=seed, runtime=RuntimeOptions(device))
     result = evaluate(
-        source, data, split, n, names, features, real_n, dataset, method=method, seed=seed, device=device
+        source, data, split, n, names, features, real_n, dataset, sampling, read, centers, center_std
     )
     width = max(len(k) for k in result["metrics"])
     typer.echo(
         f"{result['source']} ({result['n']} samples) vs {result['data']} {result['split']} "
         f"({result['real_n']} examples)"
     )
+    if "modes" in result:
+        m = result["modes"]
+        typer.echo(f"  modes: {m['n']} centers from {m['centers']}, std {m['std']:.4g} ({m['std_from']})")
     for k, v in result["metrics"].items():
         typer.echo(f"  {k:<{width}}  {v:.6g}")
     typer.echo(f"  ({result['sample_seconds']:.1f} s sampling, {result['metric_seconds']:.1f} s metrics)")
@@ -287,30 +275,36 @@ def eval_cmd(
 
 @app.command(epilog="Example: ganflow demo  |  ganflow demo --data ../shared/data/mnist.npz")
 def demo(
-    data: str = typer.Option(None, help="path to MNIST (npz or IDX folder) [default: 25 Gaussians]"),
+    data: str = typer.Option(None, help="path to MNIST (npz or IDX folder) \\[default: 25 Gaussians]"),
     out: Path = typer.Option(Path("ganflow-demo"), help="folder for the run, bundle and samples"),
-    steps: int = typer.Option(None, help="[default: 6000 (2-D), 2000 (MNIST)]"),
+    steps: int = typer.Option(None, help="generator steps \\[default: 6000 (2-D), 2000 (MNIST)]"),
     device: str = typer.Option("auto", help="auto, cuda or cpu for sampling"),
+    overwrite: bool = typer.Option(False, help="replace the demo already in --out"),
 ) -> None:
     """Train a small GAN, export it, sample from the bundle, and print where it all is."""
-    from ganflow.sampler.sample import sample_to
+    from ganflow.sampler.runtime import RuntimeOptions
+    from ganflow.sampler.sample import SampleOptions, sample_to
 
     image = data is not None
     run, bundle = out / "run", out / "bundle"
     if (run / "config.json").exists():
-        raise InputError(f"{out} already holds a demo: remove it or pass another --out")
-    model, train = DEMO["mnist" if image else "2d"]
-    train = {**train, "steps": steps or train["steps"]}
+        if not overwrite:
+            raise InputError(f"{out} already holds a demo: pass --overwrite to replace it, or another --out")
+        _remove_demo(out)
     typer.echo(f"1/3 training a GAN on {data or 'gaussians25'} in {run}")
-    meta = train_gan_run(data or "gaussians25", run, None, model, train)
+    need_torch("train")
+    from ganflow.training.commands import run_demo
+
+    meta = run_demo(data, run, steps)
     typer.echo(f"    step {meta['summary']['step']}: {meta['summary']['metrics']}")
     typer.echo(f"2/3 exporting to {bundle}")
     _export(run, bundle, overwrite=True)
     typer.echo("3/3 sampling from the bundle with onnxruntime")
     grid = out / "samples.png"
     n_grid = 64 if image else 5000
-    _echo_report(sample_to(bundle, grid, n_grid, device=device, overwrite=True))
-    _echo_report(sample_to(bundle, out / "samples.npz", 10_000, device=device, overwrite=True))
+    options = SampleOptions(runtime=RuntimeOptions(device), overwrite=True)
+    echo_report(sample_to(bundle, grid, n_grid, options))
+    echo_report(sample_to(bundle, out / "samples.npz", 10_000, options))
     typer.echo(
         f"\nrun (checkpoints, metrics.jsonl, samples/): {run}\nbundle: {bundle}\n"
         f"sample grid: {grid}\nsamples: {out / 'samples.npz'}\n"
@@ -318,6 +312,17 @@ def demo(
     )
 
 
+def _remove_demo(out: Path) -> None:
+    """Delete what a demo wrote in `out` (and nothing else that may be there)."""
+    import shutil
+
+    for name in ("run", "bundle"):
+        shutil.rmtree(out / name, ignore_errors=True)
+    for name in ("samples.png", "samples.npz"):
+        (out / name).unlink(missing_ok=True)
+
+
+app.command("compare", epilog=COMPARE_EXAMPLE)(compare_cmd)
 app.command("pull", epilog=PULL_EXAMPLE)(pull_cmd)
 app.command("push", epilog=PUSH_EXAMPLE)(push_cmd)
 
@@ -353,23 +358,3 @@ def main() -> None:
             typer.echo("interrupted", err=True)
             sys.exit(130)
         raise
-
-
-# errno -> what to do about it; outputs were written to temporary files, so nothing is half there
-OS_HINTS = {
-    errno.ENOSPC: "free some disk space or choose another --out",
-    errno.EDQUOT: "free some space in your quota or choose another --out",
-    errno.EFBIG: "the file is larger than this system allows: write fewer samples per file (--num-shards)",
-    errno.EACCES: "check the permissions or choose another --out",
-    errno.EROFS: "the filesystem is read-only: choose another --out",
-}
-
-
-def os_error_message(e: OSError) -> str:
-    where = f" ({e.filename})" if e.filename else ""
-    hint = OS_HINTS.get(e.errno or 0, "check the path and try again")
-    return f"{e.strerror or e}{where}: {hint}; nothing was left half written"
-
-
-if __name__ == "__main__":
-    main()

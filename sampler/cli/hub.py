@@ -1,4 +1,4 @@
-"""`ganflow pull` and `ganflow push`: command functions, registered by the CLI."""
+"""`ganflow pull` and `ganflow push`: command functions, registered on the root app by main.py."""
 
 from __future__ import annotations
 
