@@ -217,7 +217,8 @@ def scatter_png(
     extent: float | None = None,
     reference: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Render 2-D points as an RGB uint8 [size, size, 3] scatter plot (encode with encode_png).
+    """Render 2-D points [N, 2] (1-D ones [N, 1] on the x axis) as an RGB uint8 [size, size, 3]
+    scatter plot (encode with encode_png).
 
     White background, light grey axes through 0, each point a dark-blue 3x3 dot, optional
     reference points (e.g. mode centres) as red 5x5 diagonal crosses. The plot shows
@@ -225,7 +226,10 @@ def scatter_png(
     the points, max |coordinate| over the reference), so a few outliers do not squash the
     plot. Points outside the extent are left out; NaN/inf points are skipped.
     """
-    pts = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+    pts = np.asarray(points, dtype=np.float64)
+    if pts.ndim == 2 and pts.shape[1] == 1:  # 1-D data: on the x axis
+        pts = np.concatenate([pts, np.zeros_like(pts)], axis=1)
+    pts = pts.reshape(-1, 2)
     ref = None if reference is None else np.asarray(reference, dtype=np.float64).reshape(-1, 2)
     if size < 2:
         raise ValueError(f"scatter_png needs size >= 2, got {size}")
@@ -252,4 +256,46 @@ def scatter_png(
         rows, cols, _ = _to_pixels(ref, extent, size)
         cross = [(d, d) for d in range(-2, 3)] + [(d, -d) for d in range(-2, 3) if d != 0]
         _stamp(img, rows, cols, cross, _REFERENCE)
+    return img
+
+
+def sample_png(
+    x: np.ndarray,
+    data_range: tuple[float, float] | None = None,
+    reference: np.ndarray | None = None,
+    max_images: int = 64,
+) -> bytes:
+    """PNG bytes of samples: a grid of the first `max_images` images for [N, C, H, W] (values in
+    `data_range`, default [-1, 1]), a scatter plot for 2-D points [N, 2] with optional
+    `reference` points (e.g. mode centres)."""
+    if x.ndim == 4:
+        lo, hi = data_range or (-1.0, 1.0)
+        return encode_png(image_grid(to_uint8(x[:max_images], lo, hi)))
+    return encode_png(scatter_png(x.reshape(len(x), -1)[:, :2], reference=reference))
+
+
+# distinct colours for groups of points (plot_groups_png), in order
+PALETTE = (
+    (31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189),
+    (140, 86, 75), (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207),
+)  # fmt: skip
+PALETTE_NAMES = ("blue", "orange", "green", "red", "purple", "brown", "pink", "grey", "olive", "cyan")
+
+
+def plot_groups_png(groups: list[np.ndarray], size: int = 400, margin: int = 20) -> np.ndarray:
+    """Points (x, y) in [0, 1]^2, one group [k, 2] per colour of PALETTE (in order, cycling), as an
+    RGB uint8 [size, size, 3] plot: a frame around the unit square, grid lines every 0.1, each
+    point a 7x7 square (e.g. precision vs recall, one group per method)."""
+    img = np.empty((size, size, 3), dtype=np.uint8)
+    img[:] = _BACKGROUND
+    inner = size - 2 * margin - 1
+    at = lambda v: margin + np.rint(np.clip(v, 0.0, 1.0) * inner).astype(np.int64)  # noqa: E731
+    for t in np.linspace(0.0, 1.0, 11):
+        img[margin : size - margin, at(t)] = _AXIS
+        img[size - 1 - at(t), margin : size - margin] = _AXIS
+    square = [(dr, dc) for dr in range(-3, 4) for dc in range(-3, 4)]
+    for k, pts in enumerate(groups):
+        pts = np.asarray(pts, dtype=np.float64).reshape(-1, 2)
+        pts = pts[np.isfinite(pts).all(axis=1)]
+        _stamp(img, size - 1 - at(pts[:, 1]), at(pts[:, 0]), square, PALETTE[k % len(PALETTE)])
     return img

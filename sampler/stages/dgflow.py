@@ -4,20 +4,25 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import dataclass
 
 import numpy as np
 
 from ganflow.sampler.binding import FixedBinding, capture_rows
 from ganflow.sampler.errors import InputError, NumericsError
 from ganflow.sampler.runtime import CUDA
-from ganflow.sampler.stages.base import BLOCK, REFINERS, BlockCache, Context, span
+from ganflow.sampler.stages.base import BLOCK, REFINERS, BlockCache, Context, StageOptions, span
 
 STREAM = 4  # the Langevin noise: a stream of its own (gaussian 0, latent-rs 1, flow 3)
 
 
-def _option(ctx: Context, key: str, defaults: dict, name: str):
-    v = ctx.options.get(f"dg_{name}")
-    return defaults[name] if v is None else v
+@dataclass(frozen=True)
+class DGflowOptions(StageOptions):
+    prefix = "dg"
+    steps: int | None = None  # K
+    eta: float | None = None  # step size
+    gamma: float | None = None  # noise scale (0: deterministic)
+    f: str | None = None  # the f-divergence the refine graph was exported for
 
 
 @REFINERS.register("dgflow")
@@ -30,21 +35,32 @@ class DGflow:
     --cuda-graph each step is a CUDA-graph replay (two captured sessions hand z back and forth)."""
 
     needs = ("refine",)
+    Options = DGflowOptions
 
-    def __init__(self, ctx: Context) -> None:
+    method, stream = "dgflow", STREAM  # what a subclass (ddls) changes, with needs and Options
+    hint = "lower --dg-eta or --dg-steps"  # what to do about NaN/inf latents
+
+    def __init__(self, ctx: Context, options: StageOptions) -> None:
         self.ctx = ctx
-        comp = ctx.bundle.component("refine", "dgflow")
+        comp = ctx.bundle.component(self.needs[0], self.method)  # the step graph
         self.session = None if ctx.runtime.cuda_graph else ctx.runtime.session(comp)
         self.names = [i["name"] for i in comp.inputs]  # z, noise, eta, gamma
         self.output = comp.outputs[0]["name"]
         self.d = int(comp.inputs[0]["shape"][1])
-        defaults = ctx.bundle.defaults("dgflow")
-        self.eta = float(_option(ctx, "eta", defaults, "eta"))
-        self.gamma = float(_option(ctx, "gamma", defaults, "gamma"))
-        steps = _option(ctx, "steps", defaults, "steps")
-        f = _option(ctx, "f", defaults, "f")
-        if not (math.isfinite(self.eta) and self.eta > 0 and math.isfinite(self.gamma) and self.gamma >= 0):
-            raise InputError(f"dgflow needs --dg-eta > 0 and --dg-gamma >= 0, got {self.eta}, {self.gamma}")
+        self.steps, self.eta, self.gamma, self.stats = self._configure(
+            options, ctx.bundle.defaults(self.method)
+        )
+        self.cuda = ctx.runtime.provider == CUDA
+        self.cache = BlockCache(max_entries=2 * self.steps + 2)  # (block, step) -> noise
+        self.comp = comp
+        self._pairs: dict[int, tuple[FixedBinding, FixedBinding]] = {}  # rows -> (ping, pong)
+
+    def _configure(self, options: DGflowOptions, defaults: dict) -> tuple[int, float, float, dict]:
+        """(steps, eta, gamma, stats) from the options over the bundle's defaults, checked."""
+        opts = options.resolved(defaults)
+        eta, gamma, steps, f = float(opts["eta"]), float(opts["gamma"]), opts["steps"], opts["f"]
+        if not (math.isfinite(eta) and eta > 0 and math.isfinite(gamma) and gamma >= 0):
+            raise InputError(f"dgflow needs --dg-eta > 0 and --dg-gamma >= 0, got {eta}, {gamma}")
         if int(steps) != steps or steps < 0:
             raise InputError(f"--dg-steps must be an integer >= 0, got {steps}")
         if f != defaults["f"]:
@@ -52,23 +68,13 @@ class DGflow:
                 f"--dg-f {f}: this bundle's refine graph was exported for f={defaults['f']} "
                 "(f is fixed at export); drop --dg-f or export the run with another f"
             )
-        self.steps, self.f = int(steps), f
-        self.cuda = ctx.runtime.provider == CUDA
-        self.stats = {
-            "dgflow_steps": self.steps,
-            "dgflow_eta": self.eta,
-            "dgflow_gamma": self.gamma,
-            "dgflow_f": self.f,
-            "dgflow_seconds": 0.0,
-        }
-        self.cache = BlockCache(max_entries=2 * self.steps + 2)  # (block, step) -> noise
-        self.comp = comp
-        self._pairs: dict[int, tuple[FixedBinding, FixedBinding]] = {}  # rows -> (ping, pong)
+        stats = {"dgflow_steps": int(steps), "dgflow_eta": eta, "dgflow_gamma": gamma, "dgflow_f": f}
+        return int(steps), eta, gamma, {**stats, "dgflow_seconds": 0.0}
 
     def _noise_block(self, b: int, k: int) -> np.ndarray:
         return self.cache.get(
             (b, k),
-            lambda: self.ctx.block_rng(STREAM, b, k).standard_normal((BLOCK, self.d), dtype=np.float32),
+            lambda: self.ctx.block_rng(self.stream, b, k).standard_normal((BLOCK, self.d), dtype=np.float32),
         )
 
     def noise(self, lo: int, hi: int, k: int) -> np.ndarray:
@@ -78,8 +84,8 @@ class DGflow:
     def _check(self, z: np.ndarray, k: int) -> None:
         if not np.isfinite(z).all():
             raise NumericsError(
-                f"dgflow: NaN/inf latents after step {k} of {self.steps} (eta {self.eta}, gamma "
-                f"{self.gamma}): lower --dg-eta or --dg-steps"
+                f"{self.method}: NaN/inf latents after step {k} of {self.steps} (eta {self.eta}, "
+                f"gamma {self.gamma}): {self.hint}"
             )
 
     def _run_cpu(self, z: np.ndarray, lo: int, hi: int) -> np.ndarray:
@@ -120,14 +126,14 @@ class DGflow:
             b = rt.ort.OrtValue.ortvalue_from_shape_and_type((rows, self.d), np.float32, rt.ort_device, 0)
             ins = {z: (self.d,), noise: (self.d,), eta: None, gamma: None}
             ping = FixedBinding(
-                rt.session(self.comp, f"dgflow-ping-{rows}"), rt.ort, rt.ort_device, rows, ins,
+                rt.session(self.comp, f"{self.method}-ping-{rows}"), rt.ort, rt.ort_device, rows, ins,
                 {self.output: (self.d,)}, shared={z: a, self.output: b},
             )  # fmt: skip
             ping.set(eta, np.array(self.eta, np.float32))
             ping.set(gamma, np.array(self.gamma, np.float32))
             common = {k: ping.values[k] for k in (noise, eta, gamma)}
             pong = FixedBinding(
-                rt.session(self.comp, f"dgflow-pong-{rows}"), rt.ort, rt.ort_device, rows, ins,
+                rt.session(self.comp, f"{self.method}-pong-{rows}"), rt.ort, rt.ort_device, rows, ins,
                 {self.output: (self.d,)}, shared={z: b, self.output: a, **common},
             )  # fmt: skip
             self._pairs[rows] = ping, pong
@@ -160,5 +166,5 @@ class DGflow:
             z = self._run_bound(z, lo, hi)
         else:
             z = self._run_cpu(z, lo, hi)
-        self.stats["dgflow_seconds"] += time.perf_counter() - t0
+        self.stats[f"{self.method}_seconds"] += time.perf_counter() - t0
         return z
