@@ -1,8 +1,10 @@
-"""Datasets, torch-free: 2-D toys and MNIST-layout image sets as float32 arrays with a DataSpec.
+"""Datasets, torch-free: 2-D toys, MNIST, and your own data (.npy/.npz arrays, image folders) as
+float32 examples with a DataSpec.
 
 Training and evaluation read data through the same code; `ganflow eval` needs no torch.
 """
 
-from ganflow.sampler.data.registry import DATASETS, Dataset, DataSpec, load_dataset
+from ganflow.sampler.data.registry import DATASETS, load_dataset, other_split
+from ganflow.sampler.data.spec import DataOptions, Dataset, DataSource, DataSpec
 
-__all__ = ["DATASETS", "DataSpec", "Dataset", "load_dataset"]
+__all__ = ["DATASETS", "DataOptions", "DataSource", "DataSpec", "Dataset", "load_dataset", "other_split"]

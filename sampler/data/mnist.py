@@ -7,11 +7,13 @@ import math
 import os
 import tempfile
 import urllib.request
+import zipfile
 import zlib
 from pathlib import Path
 
 import numpy as np
 
+from ganflow.sampler.data.sources import cache_root
 from ganflow.sampler.errors import DataError
 
 MIRRORS: dict[str, list[str]] = {
@@ -133,6 +135,31 @@ def _load_folder(folder: Path, name: str, split: str) -> tuple[np.ndarray, np.nd
     return None
 
 
+def _npz_shape(path: Path, key: str) -> tuple[int, ...] | None:
+    """The shape of array `key` in the .npz at `path`, from its header (None: absent or unreadable)."""
+    readers = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+    try:
+        with zipfile.ZipFile(path) as zf, zf.open(f"{key}.npy") as f:
+            reader = readers.get(np.lib.format.read_magic(f))
+            return None if reader is None else tuple(reader(f)[0])
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+        return None
+
+
+def is_mnist_path(path: Path) -> bool:
+    """Whether `path` holds MNIST-layout data: a folder of IDX files (or with mnist.npz), or an .npz
+    with x_train [N, 28, 28] and y_train (other arrays are read as the user's own data)."""
+    if path.is_dir():
+        bases = FILES["train"] + FILES["test"]
+        return any(_find_idx(path, b) for b in bases) or any(
+            (path / n).is_file() for n in (f"{name}.npz" for name in MIRRORS)
+        )
+    if not (path.is_file() and path.suffix.lower() == ".npz"):
+        return False
+    shape = _npz_shape(path, "x_train")
+    return shape is not None and shape[1:] == (28, 28) and _npz_shape(path, "y_train") is not None
+
+
 def _download(url: str, dest: Path, timeout: float) -> None:
     """Fetch url into dest atomically: a temp file in the same folder, then os.replace."""
     fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
@@ -205,7 +232,7 @@ def load_mnist_arrays(
         if path.suffix.lower() == ".npz":
             return _load_npz(path, split)
         raise DataError(f"{path} is neither an .npz file nor a folder: {HINT}")
-    root = Path(cache_dir or os.environ.get("GANFLOW_CACHE") or "~/.cache/ganflow").expanduser()
+    root = Path(cache_dir).expanduser() if cache_dir else cache_root()
     folder = root / name
     has_idx = all(_find_idx(folder, base) for base in FILES[split])
     has_npz = any((folder / n).is_file() for n in (f"{name}.npz", "mnist.npz"))

@@ -1,44 +1,22 @@
-"""Dataset registry: a name (or a path to MNIST-layout files) -> Dataset."""
+"""Dataset registry: a name (2-D toys, MNIST) or a path (MNIST files, an array file, an image
+folder: the sources of data/sources.py) -> Dataset."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-from ganflow.sampler.data.mnist import load_mnist_arrays
+from ganflow.sampler.data.mnist import is_mnist_path, load_mnist_arrays
+from ganflow.sampler.data.sources import find_source, register_source
+from ganflow.sampler.data.spec import DataOptions, Dataset, DataSpec
 from ganflow.sampler.errors import DataError
 from ganflow.sampler.metrics.toy2d import TOY_NAMES, sample_toy
 from ganflow.sampler.registry import Registry
 
 DATASETS: Registry = Registry("dataset", DataError)
 TOY_POINTS = 100_000  # size of the fixed training set drawn for a 2-D toy
-
-
-@dataclass(frozen=True)
-class DataSpec:
-    """What the sampler needs to know about the data: name, per-example shape, value range."""
-
-    name: str
-    shape: tuple[int, ...]
-    range: tuple[float, float] | None  # None: unbounded (2-D toys), no clipping
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "dataset": self.name,
-            "shape": list(self.shape),
-            "range": None if self.range is None else list(self.range),
-        }
-
-
-@dataclass(frozen=True)
-class Dataset:
-    spec: DataSpec
-    x: np.ndarray  # float32 [N, *spec.shape]
-    labels: np.ndarray | None = None  # [N] class labels where the data has them
-    source: str | None = None  # what --data said (a name or a path): reloads other splits
+MNIST_NAMES = ("mnist", "fashion-mnist")
 
 
 def _toy_loader(name: str):
@@ -64,27 +42,56 @@ def _image_loader(name: str):
     return load
 
 
-for _name in ("mnist", "fashion-mnist"):
+for _name in MNIST_NAMES:
     DATASETS.register(_name)(_image_loader(_name))
 
 
-def load_dataset(data: str, *, dataset: str | None = None, split: str = "train", seed: int = 0) -> Dataset:
-    """Load `data`: a registered name (downloads MNIST when absent) or a path to MNIST-layout
-    files (npz or IDX), labelled `dataset` (default "mnist")."""
+@register_source(
+    "mnist", is_mnist_path, "MNIST files (a folder of IDX files, or an .npz with x_train/y_train)"
+)
+def _mnist_files(path: Path, split: str, dataset: str | None, options: DataOptions) -> Dataset:
+    name = dataset or "mnist"
+    if name not in MNIST_NAMES:
+        raise DataError(
+            f"{path} holds MNIST-layout images: --dataset must be mnist or fashion-mnist, got {name!r}"
+        )
+    if options.given():
+        raise DataError(f"{path} holds MNIST files: drop the options that read your own data (--layout ...)")
+    return DATASETS.get(name)(str(path), split, 0)
+
+
+# the sources of the user's own data register themselves when imported: after MNIST's, which is
+# asked first (an MNIST .npz or IDX folder is not read as plain arrays or an image folder)
+from ganflow.sampler.data import arrays, image_folder  # noqa: E402,F401  isort: skip
+
+
+def load_dataset(
+    data: str,
+    *,
+    dataset: str | None = None,
+    split: str = "train",
+    seed: int = 0,
+    options: DataOptions | None = None,
+) -> Dataset:
+    """Load `data`: a registered name (downloads MNIST when absent) or a path, read by the first
+    source that claims it (MNIST files, an .npy/.npz array file, a folder of images), labelled
+    `dataset` (MNIST files: "mnist" unless "fashion-mnist"; your own data: the file's name) and
+    read as `options` say (layout, range, split...)."""
     if split not in ("train", "test"):
         raise DataError(f"unknown split {split!r}: use 'train' or 'test'")
     if data in DATASETS:
         if dataset not in (None, data):
             raise DataError(f"--data {data} and --dataset {dataset} disagree: give only --data")
         return DATASETS.get(data)(None, split, seed)
-    if not Path(data).exists():
+    path = Path(data).expanduser()
+    if not path.exists():
         raise DataError(
             f"--data {data!r} is neither a dataset ({', '.join(DATASETS.names())}) nor an "
             "existing path: check the spelling or the path"
         )
-    name = dataset or "mnist"
-    if name not in ("mnist", "fashion-mnist"):
-        raise DataError(
-            f"a data path holds MNIST-layout images: --dataset must be mnist or fashion-mnist, got {name!r}"
-        )
-    return DATASETS.get(name)(data, split, seed)
+    return find_source(path).load(path, split, dataset, options or DataOptions())
+
+
+def other_split(ds: Dataset, split: str) -> Dataset:
+    """The `split` of the data `ds` came from, read the same way."""
+    return load_dataset(ds.source or ds.spec.name, dataset=ds.spec.name, split=split, options=ds.options)

@@ -5,16 +5,22 @@ from __future__ import annotations
 import numpy as np
 
 from ganflow.sampler.metrics.fid import feature_stats, frechet_distance
+from ganflow.sampler.metrics.modes import mode_metrics
 from ganflow.sampler.metrics.parzen import parzen_eval
 from ganflow.sampler.metrics.prdc import prdc
 from ganflow.sampler.metrics.registry import count_tag, register
 from ganflow.sampler.metrics.scores import inception_score, mode_score
-from ganflow.sampler.metrics.toy2d import mode_metrics
 
 BOTH = ("images", "points")
+PIXEL_FID_MAX_DIM = 4096  # FID on raw data of more dims (a D x D covariance) is asked for by name only
 
 
-@register("fid", kinds=BOTH, summary="Frechet distance of feature Gaussians (Heusel et al. 2017)")
+@register(
+    "fid",
+    kinds=BOTH,
+    max_dim=PIXEL_FID_MAX_DIM,
+    summary="Frechet distance of feature Gaussians (Heusel et al. 2017)",
+)
 def _fid(ev, fake):
     mu, sigma = feature_stats(fake["features"])
     value = frechet_distance(mu, sigma, *ev.real_stats())
@@ -46,10 +52,15 @@ def _prdc(ev, fake):
     }
 
 
-@register("modes", kinds=("points",), needs_modes=True, summary="2-D: high-quality rate, modes, mode KL")
+@register(
+    "modes",
+    kinds=("points",),
+    needs_modes=True,
+    summary="high-quality rate (within 4 std of a center), modes covered, mode KL (toys, --centers)",
+)
 def _modes(ev, fake):
-    r = mode_metrics(fake["x"], ev.modes)
-    n = count_tag(len(fake["x"]))
+    r = mode_metrics(fake["x"].reshape(len(fake["x"]), -1), ev.modes)
+    n = count_tag(len(fake["x"])) + ev.modes.tag
     return {
         f"hq_rate{n}": r["hq_rate"],
         f"modes_covered{n}": r["modes_covered"],

@@ -34,6 +34,8 @@ class FeatureNet:
         self.input = self.session.get_inputs()[0]
         self.batch_size = batch_size
 
+    in_data_space = False
+
     @property
     def tag(self) -> str:
         """'' for the default network, else '-<file stem>', appended to metric names."""
@@ -55,8 +57,8 @@ class FeatureNet:
         )
         if not fits:
             raise InputError(
-                f"feature network {self.path.name} takes [batch, {want}], the samples are "
-                f"{list(shape)}: pass --features for this data"
+                f"feature network {self.path.name} takes [batch, {want}], the data is {list(shape)}: "
+                "pass --features NET.onnx made for this shape, or drop --features for pixel-space metrics"
             )
 
     def __call__(self, x: np.ndarray) -> dict[str, np.ndarray]:
@@ -71,10 +73,15 @@ class FeatureNet:
 
 
 class IdentityFeatures:
-    """Point data: the features are the coordinates themselves."""
+    """The features are the data itself: coordinates of points (tag ""), or the pixels of images
+    when no feature network fits them (tag "-pixels")."""
 
-    tag = ""
     has_logits = False
+    in_data_space = True
+
+    def __init__(self, tag: str = "") -> None:
+        self.tag = tag
 
     def __call__(self, x: np.ndarray) -> dict[str, np.ndarray]:
-        return {"features": x.reshape(len(x), -1).astype(np.float64)}
+        # float32 as given (no float64 copy of the data): the metrics compute in float64 chunk-wise
+        return {"features": x.reshape(len(x), -1)}

@@ -10,18 +10,23 @@ _NEG_TOL = 1e-6
 _EIG_RTOL = 1e-8
 
 
-def feature_stats(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Mean [D] and unbiased covariance [D, D] (float64) of `features` [N, D], N >= 2."""
-    f = np.asarray(features, dtype=np.float64)
+def feature_stats(features: np.ndarray, chunk: int = 4096) -> tuple[np.ndarray, np.ndarray]:
+    """Mean [D] and unbiased covariance [D, D] (float64) of `features` [N, D], N >= 2: the centred
+    products summed `chunk` rows at a time, so no float64 copy of all N x D features is made."""
+    f = np.asarray(features)
     if f.ndim != 2:
         raise ValueError(f"features must be 2-D [N, D], got shape {f.shape}")
     if f.shape[0] < 2 or f.shape[1] < 1:
         raise ValueError(f"need at least 2 rows and 1 column for a covariance, got shape {f.shape}")
     if not np.all(np.isfinite(f)):
         raise ValueError("features contain NaN or inf")
-    mu = f.mean(axis=0)
-    sigma = np.atleast_2d(np.cov(f, rowvar=False))
-    return mu, sigma
+    n = f.shape[0]
+    mu = f.sum(axis=0, dtype=np.float64) / n
+    sigma = np.zeros((f.shape[1], f.shape[1]))
+    for lo in range(0, n, chunk):
+        c = f[lo : lo + chunk].astype(np.float64) - mu
+        sigma += c.T @ c
+    return mu, sigma / (n - 1)
 
 
 def _psd_sqrt(s: np.ndarray) -> np.ndarray:

@@ -22,6 +22,7 @@ class Metric:
     needs_modes: bool = False
     needs_bundle: bool = False  # scores the evaluator's bundle (e.g. its likelihood graph), not samples
     default: bool = True  # part of the default set for its data kinds
+    max_dim: int | None = None  # left out of the default set on data-space features of more dims
     summary: str = ""
 
 
@@ -54,10 +55,11 @@ class Evaluator:
     kind: str  # "images" or "points"
     features: Any  # FeatureNet or IdentityFeatures
     valid: np.ndarray | None = None
-    modes: Any = None  # ToyModes for 2-D mode metrics
+    modes: Any = None  # Modes (metrics/modes.py) for the mode metrics: a toy's, or --centers
     cache: dict[str, Any] = field(default_factory=dict)
     bundle: Any = None  # the evaluated bundle, for metrics with needs_bundle
     device: str = "auto"  # where those metrics run the bundle's graphs
+    spec: Any = None  # the DataSpec of the reference data, where known
 
     def real_out(self) -> dict[str, np.ndarray]:
         if "real" not in self.cache:
@@ -86,7 +88,10 @@ class Evaluator:
         ]
 
     def defaults(self) -> list[str]:
-        return [n for n in self.applicable() if METRICS.get(n).default]
+        dim = int(np.prod(self.real.shape[1:])) if getattr(self.features, "in_data_space", False) else 0
+        return [
+            n for n in self.applicable() if METRICS.get(n).default and (METRICS.get(n).max_dim or dim) >= dim
+        ]
 
     def __call__(self, fake: np.ndarray, metrics: list[str] | None = None) -> dict[str, float]:
         """Evaluate fake [N, *shape] with the named metrics (default: this data's default set)."""

@@ -1,31 +1,19 @@
-"""Torch-free 2-D toy benchmarks (25/8 Gaussians, Swiss roll) and their mode-based metrics."""
+"""Torch-free 2-D toy benchmarks (25/8 Gaussians, Swiss roll) and their modes (the mode metrics,
+in any dimension, are in metrics/modes.py)."""
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 
 from ganflow.sampler.errors import InputError
+from ganflow.sampler.metrics import modes as _modes
+from ganflow.sampler.metrics.modes import KL_EPS, Modes
 
 TOY_NAMES = ("gaussians25", "gaussians8", "swissroll")
 
-# Rows per chunk in mode_metrics: a [chunk, M] float64 distance matrix (25 modes: ~13 MB).
-_CHUNK = 65536
-
-# Probability floor for the model's mode histogram in kl_modes, so a missing mode costs a large
-# but finite log(M / eps)-sized penalty instead of infinity.
-KL_EPS = 1e-6
-
-
-@dataclass(frozen=True)
-class ToyModes:
-    """A Gaussian-mixture toy data set: equally weighted isotropic modes."""
-
-    name: str
-    centers: np.ndarray  # [M, 2], final (scaled) coordinates
-    std: float  # per-mode std in the final (scaled) coordinates
+ToyModes = Modes  # a toy's modes: centers [M, 2] and std in the final (scaled) coordinates
 
 
 def _gaussians25() -> ToyModes:
@@ -74,62 +62,11 @@ def sample_toy(name: str, n: int, rng: np.random.Generator) -> np.ndarray:
 
 
 def mode_metrics(
-    samples: np.ndarray,
-    modes: ToyModes | str,
-    n_std: float = 4.0,
-    *,
-    eps: float = KL_EPS,
+    samples: np.ndarray, modes: Modes | str, n_std: float = 4.0, *, eps: float = KL_EPS
 ) -> dict[str, float]:
-    """Mode-based quality of 2-D samples against a Gaussian-mixture toy set.
-
-    Each sample is assigned to its nearest mode centre (Euclidean); it is high quality (HQ)
-    if that distance is <= n_std * std. NaN/inf samples are never HQ. Returns
-
-    - "hq_rate": HQ samples / all samples (NaN when there are no samples),
-    - "modes_covered": number of modes with at least one HQ sample (a float),
-    - "kl_modes": KL(p_data || p_model) = sum_j u_j log(u_j / q_j) with u the uniform data
-      mode distribution and q the histogram of HQ samples over modes, smoothed as
-      q = (q + eps) / (1 + M eps); about 0 for data samples, about
-      (missing modes / M) * log(1 / (M eps)) when modes are missing (~10 for a collapse onto
-      one of 25 modes); NaN when there is no HQ sample at all,
-    - "n": the number of samples.
-
-    Works in chunks, so 1e6+ samples need only a few MB beyond the input.
-    """
-    # Direction: the brief's KL(p_data || p_model), which punishes missing modes hard. We could
-    # not confirm from the DOT/DDLS/DGflow texts available here which direction (or smoothing)
-    # those papers used for their mode-histogram KL, so compare across papers with care.
+    """metrics/modes.py's mode_metrics, with `modes` a toy's name (gaussians25, gaussians8) or Modes."""
     if isinstance(modes, str):
         if modes not in TOY_MODES:
             raise InputError(f"toy data set {modes!r} has no modes; choose one of {', '.join(TOY_MODES)}")
         modes = TOY_MODES[modes]
-    x = np.asarray(samples)
-    if x.ndim != 2 or x.shape[1] != 2:
-        raise InputError(f"mode_metrics needs samples of shape [N, 2], got {list(x.shape)}")
-    if not n_std > 0:
-        raise InputError(f"n_std must be > 0, got {n_std}")
-    centers = np.asarray(modes.centers, dtype=np.float64)
-    m = len(centers)
-    threshold_sq = (n_std * modes.std) ** 2
-    counts = np.zeros(m, dtype=np.int64)
-    n = len(x)
-    for start in range(0, n, _CHUNK):
-        chunk = x[start : start + _CHUNK].astype(np.float64)
-        d2 = ((chunk[:, None, :] - centers[None, :, :]) ** 2).sum(axis=2)  # [chunk, M]
-        finite = np.isfinite(chunk).all(axis=1)
-        d2[~finite] = np.inf
-        nearest = d2.argmin(axis=1)
-        hq = d2[np.arange(len(chunk)), nearest] <= threshold_sq
-        counts += np.bincount(nearest[hq], minlength=m)
-    n_hq = int(counts.sum())
-    if n_hq > 0:
-        q = (counts / n_hq + eps) / (1.0 + m * eps)
-        kl = float(np.sum((1.0 / m) * np.log((1.0 / m) / q)))
-    else:
-        kl = math.nan
-    return {
-        "hq_rate": n_hq / n if n else math.nan,
-        "modes_covered": float(np.count_nonzero(counts)),
-        "kl_modes": kl,
-        "n": n,
-    }
+    return _modes.mode_metrics(samples, modes, n_std, eps=eps)
