@@ -164,3 +164,22 @@ def test_sharded_png_sampling_killed_and_resumed(mnist_bundle, tmp_path):
     for name in ref_files:
         assert (ref / name).read_bytes() == (out / name).read_bytes(), name
     assert not _no_temps(out) and not _no_temps(tmp_path)
+
+
+def test_resume_removes_what_a_run_killed_mid_write_left(tmp_path):
+    """A kill during a checkpoint write leaves `.model.safetensors.HOST~PID...tmp`: the resumed run
+    removes it (its owner is dead), whether or not a kill happens to land there in the tests above."""
+    from ganflow.sampler.fsio import owner_tag
+
+    run = tmp_path / "run"
+    ganflow(*TRAIN, "--steps", "40", "--out", str(run))
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    tag = owner_tag().rsplit("~", 1)[0] + f"~{dead.pid}"
+    left = [run / f".model.safetensors.{tag}.x1.tmp", run / "best" / f".state.safetensors.{tag}.x2.tmp"]
+    for p in left:
+        p.parent.mkdir(exist_ok=True)
+        p.write_bytes(b"partial")
+    assert all(is_temp(p) for p in left)
+    ganflow(*TRAIN, "--steps", "60", "--out", str(run), "--resume")
+    assert not _no_temps(run)

@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from ganflow.models import build_component, load_checkpoint, save_checkpoint
-from ganflow.sampler.fsio import atomic_write_bytes
+from ganflow.sampler.fsio import atomic_write_bytes, remove_stale_temps
 from ganflow.sampler.version import __version__
 from ganflow.training.distributed import Dist, setup
 from ganflow.training.jsonl import JsonlLog
@@ -161,6 +161,8 @@ class Run:
         self.dist.sync_parameters(*modules.values(), *self.train_only.values())
         if self.dist.main:
             self.dir.mkdir(parents=True, exist_ok=True)
+            for folder in (self.dir, self.dir / BEST, self.dir / SAMPLES):
+                remove_stale_temps(folder)  # what a run killed mid-write left behind
             if samples:
                 (self.dir / SAMPLES).mkdir(exist_ok=True)
             self.log_file = JsonlLog(self.dir / "metrics.jsonl", resume_step=self.step)
