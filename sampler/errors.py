@@ -25,8 +25,8 @@ class ComponentMissingError(BundleError):
     """The bundle lacks the component a sampling method needs."""
 
 
-class MethodError(GanflowError):
-    """An unknown sampling method or a stage the bundle cannot run."""
+class MethodError(InputError):
+    """An unknown sampling method or stage, or one the bundle cannot run (a bad argument too)."""
 
 
 class DeviceError(GanflowError):

@@ -10,10 +10,9 @@ from typing import Any
 
 import typer
 
+from ganflow.sampler.api import Sampler
 from ganflow.sampler.bundle import MANIFEST, Bundle, sha256_file
 from ganflow.sampler.errors import InputError
-from ganflow.sampler.hub import open_bundle
-from ganflow.sampler.pipeline import Pipeline
 from ganflow.sampler.runtime import CUDA, RuntimeOptions
 from ganflow.sampler.stages import StageOptions
 from ganflow.sampler.writers import open_writer, shard_path, writer_format
@@ -57,14 +56,15 @@ def sample_to(
 
     File outputs are complete or absent; a folder of PNGs fills up image by image and resumes.
     Sample i is the same whatever the shard, batch size or run, so shards together equal one run.
+    The pipeline is the Python API's (`Sampler.pipeline`): `Sampler.sample` gives the same samples.
     """
     o = options
     if n <= 0:
         raise InputError(f"-n must be > 0, got {n}")
     start, stop = shard_range(n, o.num_shards, o.shard_index)
-    b = bundle if isinstance(bundle, Bundle) else open_bundle(bundle)  # a folder or a Hub id
-    runtime = o.runtime.create()
-    pipe = Pipeline(b, runtime, o.method, o.seed, o.proposal, o.select, o.refine, o.stages)
+    sampler = Sampler(bundle, o.runtime)  # a Bundle, a folder or a Hub id; then the sessions' runtime
+    b, runtime = sampler.bundle, sampler.runtime
+    pipe = sampler.pipeline(o.method, o.seed, o.proposal, o.select, o.refine, o.stages)
     used = [pipe.proposal, pipe.select, pipe.refine]
     given = {
         k: {f: x for f, x in asdict(v).items() if x is not None} for k, v in o.stages.items() if k in used

@@ -10,7 +10,7 @@ import pytest
 
 from tests.conftest import ROOT
 
-FOLDERS = ("models", "training", "export", "sampler", "benchmarks", "tests")
+FOLDERS = ("api", "models", "training", "export", "sampler", "benchmarks", "tests")
 BANNED_MODULES = {"pickle", "cPickle", "dill", "cloudpickle", "marshal", "shelve", "joblib"}
 BANNED_BUILTINS = {"eval", "exec", "compile", "__import__"}
 

@@ -48,7 +48,7 @@ def test_wheel_contents(wheel):
     names = zipfile.ZipFile(wheel).namelist()
     for pkg in SUBPACKAGES:
         assert pkg.replace(".", "/") + "/__init__.py" in names, pkg
-    assert "ganflow/__init__.py" not in names  # ganflow is a namespace package
+    assert "ganflow/__init__.py" in names  # the top-level package (api/): from ganflow import Sampler
     # the feature network ships as package data, so `ganflow eval` works after a plain install
     assert {"ganflow/sampler/assets/mnist_cnn.onnx", "ganflow/sampler/assets/mnist_cnn.json"} <= set(names)
     entry = next(n for n in names if n.endswith("entry_points.txt"))
@@ -68,6 +68,10 @@ def test_wheel_imports_every_subpackage(wheel, tmp_path):
         "    m = importlib.import_module(name)\n"
         f"    assert m.__file__.startswith({str(target)!r}), (name, m.__file__)\n"
         "from ganflow.sampler.cli import main\n"
+        "import ganflow\n"
+        f"assert ganflow.__file__.startswith({str(target)!r}), ganflow.__file__\n"
+        "from ganflow import Sampler, __version__, evaluate\n"
+        "assert Sampler.__module__ == 'ganflow.sampler.api' and callable(evaluate) and __version__\n"
     )
     # run from tmp_path with only the wheel's folder (plus site-packages) on the path
     env = {**os.environ, "PYTHONPATH": str(target), "PYTHONNOUSERSITE": "1"}

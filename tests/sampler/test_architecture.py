@@ -129,3 +129,9 @@ def test_the_rule_covers_the_cli_and_the_rest():
 @pytest.mark.parametrize("path", _files(), ids=lambda p: str(p.relative_to(ROOT)))
 def test_sampler_imports_nothing_upward(path):
     assert problems(path) == [], path
+
+
+def test_the_top_level_package_imports_nothing_upward():
+    """api/ is `ganflow` itself (`from ganflow import Sampler`): torch-free like the sampler, and lazy."""
+    path = ROOT / "api" / "__init__.py"
+    assert upward_imports(path.read_text(), "ganflow", is_package=True) == []
