@@ -13,12 +13,15 @@ from ganflow.sampler.runtime import import_ort
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 DEFAULT_FEATURES = ASSETS / "mnist_cnn.onnx"  # the ganflow MNIST classifier (`ganflow train classifier`)
+# images per session call: onnxruntime's CPU arena keeps the activations of the largest batch it ran
+# (+210 MiB at 500 MNIST images, +45 MiB at 100, at the same speed: benchmarks/eval_memory.py)
+BATCH = 100
 
 
 class FeatureNet:
     """x [N, *shape] -> {"features": [N, D], "logits": [N, C] (classifiers only)} in batches."""
 
-    def __init__(self, path: str | Path | None = None, batch_size: int = 500) -> None:
+    def __init__(self, path: str | Path | None = None, batch_size: int = BATCH) -> None:
         self.path = Path(path) if path is not None else DEFAULT_FEATURES
         self.default = path is None
         if not self.path.is_file():

@@ -4,14 +4,30 @@ from __future__ import annotations
 
 import numpy as np
 
+# one float64 distance block [rows, N] holds at most this many bytes: a block, its a.b product and
+# a few boolean masks of it are what the metric holds at once (about 2.5 blocks)
+BLOCK_BYTES = 16 << 20
+
+
+def block_rows(chunk: int, n: int) -> int:
+    """Rows per distance block against n points: at most `chunk`, and at most BLOCK_BYTES."""
+    return max(1, min(chunk, BLOCK_BYTES // (8 * max(n, 1))))
+
 
 def _sq_norms(a: np.ndarray) -> np.ndarray:
     return np.einsum("ij,ij->i", a, a)
 
 
 def _sq_dists(a: np.ndarray, a2: np.ndarray, b: np.ndarray, b2: np.ndarray) -> np.ndarray:
-    """Squared Euclidean distances [len(a), len(b)] via ||a||^2 + ||b||^2 - 2 a.b, clipped at 0."""
-    d = a2[:, None] + b2[None, :] - 2.0 * (a @ b.T)
+    """Squared Euclidean distances [len(a), len(b)] via ||a||^2 + ||b||^2 - 2 a.b, clipped at 0.
+
+    In place, with the operations of (a2 + b2) - 2.0 * (a @ b.T) in that order (so the same values,
+    bit for bit): two blocks are held, not the four temporaries of the expression."""
+    d = np.add.outer(a2, b2)
+    ab = a @ b.T
+    ab *= 2.0
+    d -= ab
+    del ab
     np.maximum(d, 0.0, out=d)
     return d
 
@@ -21,14 +37,15 @@ def _knn_sq_radii(x: np.ndarray, x2: np.ndarray, ks: tuple[int, ...], chunk: int
     n = x.shape[0]
     out = [np.empty(n) for _ in ks]
     kth = sorted({k - 1 for k in ks})
+    chunk = block_rows(chunk, n)
     for start in range(0, n, chunk):
         stop = min(start + chunk, n)
         d = _sq_dists(x[start:stop], x2[start:stop], x, x2)  # [c, N]
         rows = np.arange(stop - start)
         d[rows, rows + start] = np.inf  # exclude the point itself
-        part = np.partition(d, kth, axis=1)
+        d.partition(kth, axis=1)  # in place: no copy of the block
         for o, k in zip(out, ks, strict=True):
-            o[start:stop] = part[:, k - 1]
+            o[start:stop] = d[:, k - 1]
     return out
 
 
@@ -43,8 +60,9 @@ def prdc(
       recall    = (1/N) sum_i 1[exists j: X_i in B(Y_j, NND_kpr(Y_j))]      (same, k = 3)
       density   = 1/(k M) sum_j sum_i 1[Y_j in B(X_i, NND_kdc(X_i))]        (Naeem et al. 2020, k = 5)
       coverage  = (1/N) sum_i 1[exists j: Y_j in B(X_i, NND_kdc(X_i))]      (same)
-    Distances are float64 and computed `chunk` rows at a time, so no distance matrix larger than
-    [chunk, max(N, M)] is ever held (10k x 10k points in 128-D run in a few hundred MB).
+    Distances are float64 and computed at most `chunk` rows at a time, and at most BLOCK_BYTES
+    (16 MiB) per block, so no distance matrix larger than that is ever held: 10k x 10k points
+    evaluate in about 40 MiB above the inputs (benchmarks/eval_memory.py).
     Raises ValueError for non-2-D or non-finite inputs, a dimension mismatch, N <= max(k_pr, k_dc) or
     M <= k_pr.
     """
@@ -73,6 +91,7 @@ def prdc(
     recalled = np.zeros(n, dtype=bool)  # real i inside some fake k_pr-ball
     density_count = 0  # sum over (j, i) of fake j inside real i's k_dc-ball
     covered = np.zeros(n, dtype=bool)  # real i's k_dc-ball holds some fake
+    chunk = block_rows(chunk, n)
     for start in range(0, m, chunk):
         stop = min(start + chunk, m)
         d = _sq_dists(y[start:stop], y2[start:stop], x, x2)  # [c, N]
