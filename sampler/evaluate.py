@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from ganflow.sampler.metrics import METRICS, Evaluator, FeatureNet, IdentityFeat
 from ganflow.sampler.metrics.modes import Modes, estimate_std, load_centers
 from ganflow.sampler.metrics.toy2d import TOY_MODES
 from ganflow.sampler.pipeline import Pipeline
+from ganflow.sampler.progress import Progress
 from ganflow.sampler.sample import SampleOptions
 
 REAL_N = 10_000  # reference examples used from the split (the first ones), unless --real-n
@@ -78,41 +80,69 @@ def make_evaluator(
     return Evaluator(real, ds.spec.name, split, kind, net, valid=valid, modes=modes, spec=ds.spec)
 
 
-def load_samples(
+def open_samples(
     source: str | Path, n: int | None, sampling: SampleOptions = SampleOptions()
-) -> tuple[np.ndarray, dict[str, Any]]:
-    """Samples [N, *shape] from a .npz/.npy file, or drawn from a bundle; and what they are."""
+) -> tuple[Callable[[bool | None], np.ndarray], dict[str, Any]]:
+    """(draw, info) for a .npz/.npy file or a bundle: draw(progress) returns the samples [N, *shape]
+    (read from the file, or drawn from the bundle: the slow part), info says what they are. Bad
+    files, bundles and options fail here, before anything is drawn. `progress` (a bundle's sampling,
+    stderr): True a bar, None a bar on a terminal and a few lines otherwise, False nothing."""
     path = Path(source)
     if path.is_file():
-        if path.suffix == ".npz":
-            with np.load(path) as f:
-                if "samples" not in f:
-                    raise InputError(f"{path} has no 'samples' array (it has {list(f.keys())})")
-                x = f["samples"]
-        elif path.suffix == ".npy":
-            x = np.load(path, mmap_mode="r")
-        else:
-            raise InputError(f"{path}: evaluate a bundle folder, a .npz with 'samples' or a .npy")
-        x = np.asarray(x[:n] if n else x, dtype=np.float32)
-        return x, {"source": str(path), "kind": "file", "n": len(x)}
+        x = _read_samples(path, n)
+        return (lambda progress=False: x), {
+            "source": str(path),
+            "kind": "file",
+            "n": len(x),
+            "shape": x.shape[1:],
+        }
     bundle = open_bundle(source)  # a folder or a Hub id
     if not n or n <= 0:
         raise InputError("-n must be > 0 to draw samples from a bundle")
     o = sampling
     pipe = Pipeline(bundle, o.runtime.create(), o.method, o.seed, o.proposal, o.select, o.refine, o.stages)
-    x = np.empty((n, *bundle.data_shape), np.float32)
-    for lo, _, batch in pipe.generate(n, max(o.batch_size, 1024)):
-        x[lo : lo + len(batch)] = batch
-    info = {
-        "source": str(path),
-        "kind": "bundle",
-        "n": n,
-        "dataset": bundle.manifest["data"]["dataset"],
-        **{k: pipe.stats[k] for k in ("method", "provider")},
-    }
+
+    def draw(progress: bool | None = False) -> np.ndarray:
+        x = np.empty((n, *bundle.data_shape), np.float32)
+        bar = Progress(
+            n, enabled=progress, desc="sampling ", unit="samples", line_seconds=5, line_fraction=0.25
+        )
+        for lo, _, batch in pipe.generate(n, max(o.batch_size, 1024)):
+            x[lo : lo + len(batch)] = batch
+            bar.update(lo + len(batch), force=lo + len(batch) == n)
+        bar.close()
+        return x
+
+    info = {"source": str(path), "kind": "bundle", "n": n, "dataset": bundle.manifest["data"]["dataset"]}
+    info.update({k: pipe.stats[k] for k in ("method", "provider")}, shape=bundle.data_shape)
     if bundle.manifest["data"].get("source"):  # trained on the user's own data
         info["data_source"] = bundle.manifest["data"]["source"]
-    return x, info
+    return draw, info
+
+
+def _read_samples(path: Path, n: int | None) -> np.ndarray:
+    """The first n samples (all if n is None) of a .npz ('samples') or .npy file, float32."""
+    if path.suffix == ".npz":
+        with np.load(path) as f:
+            if "samples" not in f:
+                raise InputError(f"{path} has no 'samples' array (it has {list(f.keys())})")
+            x = f["samples"]
+    elif path.suffix == ".npy":
+        x = np.load(path, mmap_mode="r")
+    else:
+        raise InputError(f"{path}: evaluate a bundle folder, a .npz with 'samples' or a .npy")
+    return np.asarray(x[:n] if n else x, dtype=np.float32)
+
+
+def load_samples(
+    source: str | Path,
+    n: int | None,
+    sampling: SampleOptions = SampleOptions(),
+    progress: bool | None = False,
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """Samples [N, *shape] from a .npz/.npy file, or drawn from a bundle; and what they are."""
+    draw, info = open_samples(source, n, sampling)
+    return draw(progress), info
 
 
 def _reference(
@@ -149,13 +179,15 @@ def evaluate(
     options: DataOptions | None = None,
     centers: str | Path | None = None,
     center_std: float | None = None,
+    progress: bool | None = False,
 ) -> dict[str, Any]:
     """Metrics of the samples in `source` (a file, or a bundle sampled with `sampling`); the
     result holds the metrics and what was compared. `options`: how to read --data (your own data);
-    `centers`, `center_std`: mode centers [M, D] (.npy) and their std for the mode metrics."""
-    t0 = time.perf_counter()
+    `centers`, `center_std`: mode centers [M, D] (.npy) and their std for the mode metrics;
+    `progress`: of the sampling, as in load_samples."""
     device = sampling.runtime.device
-    x, info = load_samples(source, n, sampling)
+    draw, info = open_samples(source, n, sampling)
+    shape = tuple(info.pop("shape"))
     data, dataset, options = _reference(data, dataset, options, info)
     for m in metrics or []:
         METRICS.get(m)
@@ -163,6 +195,9 @@ def evaluate(
     ev = make_evaluator(data, split, dataset, features, real_n, with_valid, options, centers, center_std)
     if info["kind"] == "bundle" and any(METRICS.get(m).needs_bundle for m in metrics or []):
         ev.bundle, ev.device = open_bundle(source), device  # e.g. nll: the bundle's likelihood graph
+    ev.check(shape, metrics)  # wrong data or metrics fail before the samples are drawn
+    t0 = time.perf_counter()
+    x = draw(progress)
     t1 = time.perf_counter()
     values = ev(x, metrics)
     extra: dict[str, Any] = {}

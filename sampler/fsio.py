@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 
 _HOST = re.sub(r"[^A-Za-z0-9_-]", "_", socket.gethostname()) or "host"
-_TEMP = re.compile(r"^\..+\.(?P<host>[A-Za-z0-9_-]+)~(?P<pid>\d+)\.[^.]*\.tmp$")
+_TEMP = re.compile(r"^\.(?P<name>.+)\.(?P<host>[A-Za-z0-9_-]+)~(?P<pid>\d+)\.[^.]*\.tmp$")
 
 
 def owner_tag() -> str:
@@ -25,6 +25,17 @@ def owner_tag() -> str:
 def is_temp(path: Path) -> bool:
     """Whether `path` is a temporary file or folder of an atomic write (anyone's)."""
     return _TEMP.match(path.name) is not None
+
+
+def target_of(path: str | Path) -> Path | None:
+    """The file or folder an atomic write was making when `path` (its temporary file or folder, or
+    a file inside that folder) is in the way, e.g. in an OSError; None for other paths."""
+    p = Path(path)
+    for q in (p, *p.parents):
+        m = _TEMP.match(q.name)
+        if m:
+            return q.parent / m["name"]
+    return None
 
 
 def _alive(pid: int) -> bool:
@@ -108,6 +119,22 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes, parents: bool = Fal
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def check_writable(path: str | os.PathLike) -> None:
+    """Fail now (InputError, or the OSError that writing would raise) if `path` could not be
+    written atomically later: its folder must exist and take a temporary file. For commands that
+    compute for a while before they write (ganflow eval --out)."""
+    path = Path(path)
+    if not path.parent.is_dir():
+        from ganflow.sampler.errors import InputError
+
+        raise InputError(f"folder {path.parent} does not exist: create it or choose another path")
+    if path.is_dir():
+        from ganflow.sampler.errors import InputError
+
+        raise InputError(f"{path} is a folder: choose a file name")
+    temp_file_beside(path).unlink()
 
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:

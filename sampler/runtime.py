@@ -3,6 +3,7 @@ graph-vs-manifest checks."""
 
 from __future__ import annotations
 
+import re
 import sys
 import threading
 from dataclasses import asdict, dataclass, field
@@ -17,6 +18,27 @@ PRECISIONS = ("fp32", "fp16")
 CUDA, CPU = "CUDAExecutionProvider", "CPUExecutionProvider"
 NO_FALLBACK = "session.disable_cpu_ep_fallback"  # onnxruntime session config key
 FALLBACK_REFUSED = "fallback to CPU EP has been explicitly disabled"  # its error when a node would fall back
+
+
+_ANNOUNCED: set[str] = set()  # the notes this process printed (each is printed once)
+
+
+def announce(note: str) -> None:
+    """Print `note: ...` on stderr, once per process (e.g. a demo samples twice)."""
+    if note and note not in _ANNOUNCED:
+        _ANNOUNCED.add(note)
+        print(f"note: {note}", file=sys.stderr)
+
+
+def cuda_note(why: str) -> str:
+    """The note of a run that asked for `--device auto` and got the CPU."""
+    return f"CUDA unavailable ({why}); running on CPU"
+
+
+def split_device_note(text: str) -> tuple[str, str]:
+    """(the CUDA note, the other notes) of a sampling report's `device_note` ("; "-joined)."""
+    m = re.match(r"^(CUDA unavailable \(.*\); running on CPU)(?:; )?(.*)$", text or "", re.S)
+    return (m.group(1), m.group(2)) if m else ("", text or "")
 
 
 def import_ort():
@@ -100,7 +122,7 @@ class Runtime:
         if self.device == "cuda":
             raise DeviceError(f"--device cuda is unavailable: {why}; use --device cpu or auto")
         self.provider = CPU
-        self.note = f"CUDA unavailable ({why}); running on CPU"
+        self.note = cuda_note(why)
 
     def options(self):
         so = self.ort.SessionOptions()
@@ -183,7 +205,7 @@ class Runtime:
         if self.provider == CUDA and sess.get_providers()[0] != CUDA:
             # the CUDA provider was listed but failed to load (driver, CUDA or cuDNN missing)
             self._no_cuda("the CUDA provider failed to load (check the driver and CUDA libraries)")
-            print(f"ganflow: {self.note}", file=sys.stderr)
+            announce(self.note)  # a GPU build that does not work: said without -v (once)
             if self.cuda_graph:
                 raise DeviceError(f"--cuda-graph needs the CUDA provider ({self.note}); drop --cuda-graph")
         check_signature(component, sess)

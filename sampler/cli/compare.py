@@ -32,15 +32,15 @@ def parse_settings(items: list[str] | None) -> dict[str, int | float | str]:
 
 
 def compare_cmd(
-    bundle: str = typer.Argument(..., help="bundle folder or Hub id (owner/name[@revision])"),
-    data: str = typer.Option(None, help="dataset name or MNIST-layout path [default: the bundle's]"),
+    bundle: str = typer.Argument(..., help="bundle folder or Hub id (owner/name\\[@revision])"),
+    data: str = typer.Option(None, help="dataset name or MNIST-layout path \\[default: the bundle's]"),
     n: int = typer.Option(5000, "-n", "--num-samples", help="samples per method and seed"),
-    methods: str = typer.Option(None, help="comma-separated methods [default: all the bundle supports]"),
+    methods: str = typer.Option(None, help="comma-separated methods \\[default: all the bundle supports]"),
     seeds: int = typer.Option(3, help="sampling seeds 0 .. K-1, the same for every method"),
     out: Path = typer.Option(None, help="report folder to write (report.md, report.json, PNGs)"),
     settings: list[str] = typer.Option(None, "--set", help="stage option KEY=VALUE for every run (repeat)"),
     device: str = typer.Option("auto", help=", ".join(DEVICES)),
-    threads: int = typer.Option(None, help="CPU threads per onnxruntime session [default: all cores]"),
+    threads: int = typer.Option(None, help="CPU threads per onnxruntime session \\[default: all cores]"),
     real_n: int = typer.Option(10_000, help="reference examples of the test split (its first ones)"),
     overwrite: bool = typer.Option(False, help="replace an existing report folder"),
 ) -> None:

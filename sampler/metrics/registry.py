@@ -95,13 +95,23 @@ class Evaluator:
 
     def __call__(self, fake: np.ndarray, metrics: list[str] | None = None) -> dict[str, float]:
         """Evaluate fake [N, *shape] with the named metrics (default: this data's default set)."""
-        if fake.shape[1:] != self.real.shape[1:]:
-            raise InputError(
-                f"samples have shape {list(fake.shape[1:])}, the {self.dataset} data "
-                f"{list(self.real.shape[1:])}: evaluate against the right --data"
-            )
+        names = self.check(fake.shape[1:], metrics)
         if not np.isfinite(fake).all():
             raise NumericsError("the samples contain NaN/inf: they cannot be evaluated")
+        out_fake = self.features(fake)
+        result: dict[str, float] = {}
+        for n in names:
+            result.update(METRICS.get(n).fn(self, {"x": fake, **out_fake}))
+        return result
+
+    def check(self, shape: tuple[int, ...], metrics: list[str] | None = None) -> list[str]:
+        """The metric names to run on samples of `shape` (InputError if the shape or a name does
+        not fit this data): callers check before they draw samples."""
+        if tuple(shape) != self.real.shape[1:]:
+            raise InputError(
+                f"samples have shape {list(shape)}, the {self.dataset} data "
+                f"{list(self.real.shape[1:])}: evaluate against the right --data"
+            )
         names = metrics or self.defaults()
         usable = self.applicable()
         for n in names:
@@ -114,8 +124,4 @@ class Evaluator:
                     f"{'' if self.features.has_logits else ', no classifier logits'}); "
                     f"usable: {', '.join(usable)}"
                 )
-        out_fake = self.features(fake)
-        result: dict[str, float] = {}
-        for n in names:
-            result.update(METRICS.get(n).fn(self, {"x": fake, **out_fake}))
-        return result
+        return names

@@ -19,7 +19,7 @@ def train_classifier_cmd(
     data: str = typer.Option("mnist", help="mnist, fashion-mnist, or a path to MNIST-layout files"),
     out: Out = Path("runs/classifier"),
     onnx: Path = typer.Option(
-        None, help="where to export the ONNX feature network [default: OUT/model.onnx]"
+        None, help="where to export the ONNX feature network \\[default: OUT/model.onnx]"
     ),
     epochs: int = typer.Option(3),
     batch_size: int = typer.Option(128),

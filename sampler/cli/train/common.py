@@ -9,8 +9,12 @@ import typer
 
 from ganflow.sampler.errors import MissingDependencyError
 
-# "\[": a literal bracket, not rich markup (which would eat "[train]")
-train_app = typer.Typer(no_args_is_help=True, help="Train a model (needs ganflow\\[train]).")
+# no brackets in the group's one-line help: rich reads "[train]" as markup and drops it ("needs
+# ganflow"), and an escaped "\[" shows its backslash where rich is not used
+train_app = typer.Typer(
+    no_args_is_help=True,
+    help="Train a model: GAN, FIS-GAN, Flow-GAN, reweighting, corrector, classifier (needs PyTorch).",
+)
 
 
 def need_torch(command: str) -> None:

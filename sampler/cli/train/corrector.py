@@ -15,6 +15,7 @@ from ganflow.sampler.cli.train.options import (
     TestFraction,
     ValueRange,
     data_options,
+    remember_run,
 )
 
 
@@ -25,14 +26,16 @@ from ganflow.sampler.cli.train.options import (
 )
 def train_corrector_cmd(
     base: Path = typer.Option(None, help="the GAN to correct: a run directory or an exported bundle"),
-    out: Path = typer.Option(Path("runs/corrector"), help="run directory (generator, critic, corrector)"),
-    data: str = typer.Option(None, help="the base model's data: a name or path [default: the base's]"),
+    out: Path = typer.Option(
+        Path("runs/corrector"), help="run directory (generator, critic, corrector)", callback=remember_run
+    ),
+    data: str = typer.Option(None, help="the base model's data: a name or path \\[default: the base's]"),
     layout: Layout = None,
     value_range: ValueRange = None,
     test_fraction: TestFraction = None,
     image_size: ImageSize = None,
     image_channels: Channels = None,
-    steps: int = typer.Option(None, help="corrector steps [default: 1000; on --resume: the run's]"),
+    steps: int = typer.Option(None, help="corrector steps \\[default: 1000; on --resume: the run's]"),
     batch_size: int = typer.Option(64),
     lr: float = typer.Option(2e-4),
     seed: int = typer.Option(0),
@@ -40,8 +43,10 @@ def train_corrector_cmd(
     resume: bool = typer.Option(False, help="continue the run in --out (its own G and D; no --base)"),
     device: Device = "cpu",
 ) -> None:
-    """Train C so that d = D + C is a logistic real-vs-generated classifier (an estimate of
-    log p_data/p_G, which DGflow needs; a WGAN-GP or hinge critic alone is not one)."""
+    """Train a density-ratio corrector C over a run's critic D (for DGflow, DRS, MH-GAN, DDLS).
+
+    d = D + C becomes a logistic real-vs-generated classifier, an estimate of log p_data/p_G,
+    which DGflow needs; a WGAN-GP or hinge critic alone is not one."""
     read = data_options(locals())
     train = dict(steps=steps, batch_size=batch_size, lr=lr, seed=seed, ckpt_every=ckpt_every)
     need_torch("train")

@@ -87,8 +87,10 @@ def train_fisgan_cmd(
     progress: ShowProgress = None,
     device: Device = "auto",
 ) -> None:
-    """Train FIS-GAN: a GAN whose latents come from a flow refitted to the Jacobian-norm importance
-    density every --refit-every steps (checkpoint = the GAN's plus component "flow")."""
+    """Train FIS-GAN: a GAN whose latents come from a flow fitted to Jacobian-norm importance.
+
+    The flow is refitted to the importance density every --refit-every steps; the checkpoint is
+    the GAN's plus component "flow"."""
     model, train = model_and_train(locals())
     read = data_options(locals())
     fis = dict(

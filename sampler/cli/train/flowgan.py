@@ -45,9 +45,9 @@ def train_flowgan_cmd(
     depth: int = typer.Option(None, help="hidden layers per coupling net (nice: 6, realnvp-mlp: 2)"),
     couplings: int = typer.Option(None, help="coupling layers (nice: 4, realnvp-mlp: 6)"),
     channels: int = typer.Option(None, help="realnvp-conv: coupling conv width [32]"),
-    prior: str = typer.Option(None, help="logistic or gaussian [nice: logistic, realnvp: gaussian]"),
+    prior: str = typer.Option(None, help="logistic or gaussian \\[nice: logistic, realnvp: gaussian]"),
     critic_width: int = typer.Option(None, help="critic hidden units / base channels"),
-    steps: int = typer.Option(None, help="generator steps [default: 2000; on --resume: the run's]"),
+    steps: int = typer.Option(None, help="generator steps \\[default: 2000; on --resume: the run's]"),
     batch_size: int = typer.Option(100),
     lr: float = typer.Option(1e-4, help="generator Adam learning rate"),
     lr_d: float = typer.Option(1e-4, help="critic Adam learning rate"),
@@ -67,8 +67,10 @@ def train_flowgan_cmd(
     progress: ShowProgress = None,
     device: Device = "auto",
 ) -> None:
-    """Train a Flow-GAN: the generator is a normalizing flow in data space, so its exact test NLL
-    is known. Keeps the checkpoint with the best validation NLL in OUT/best."""
+    """Train a Flow-GAN: a normalizing-flow generator, so its exact test NLL is known.
+
+    The generator is a normalizing flow in data space; the checkpoint with the best validation
+    NLL is kept in OUT/best."""
     read = data_options(locals())
     generator = dict(hidden=hidden, depth=depth, couplings=couplings, channels=channels, prior=prior)
     train = dict(

@@ -16,7 +16,17 @@ DATA_HELP = (
     "files), or your own data: an .npy/.npz of vectors [N, D] or images, or a folder of PNG/JPEG images"
 )
 Data = Annotated[str, typer.Option(help=DATA_HELP)]
-Out = Annotated[Path, typer.Option(help="run directory")]
+
+
+def remember_run(out: Path) -> Path:
+    """--out's callback: on Ctrl-C, say what the run folder keeps (its last checkpoint)."""
+    from ganflow.sampler.cli.report import on_interrupt, run_folder_note
+
+    on_interrupt(run_folder_note(Path(out)))
+    return out
+
+
+Out = Annotated[Path, typer.Option(help="run directory", callback=remember_run)]
 DatasetLabel = Annotated[
     str,
     typer.Option(
@@ -33,14 +43,20 @@ Loss = Annotated[
         help="bce, wgan-gp, hinge, or an f-GAN divergence: f:kl, f:rkl, f:pearson, f:hellinger, f:js, f:gan"
     ),
 ]
-Steps = Annotated[int, typer.Option(help="generator steps [default: 2000; on --resume: the run's]")]
-NCritic = Annotated[int, typer.Option(help="critic steps per generator step [loss default]")]
+Steps = Annotated[int, typer.Option(help="generator steps \\[default: 2000; on --resume: the run's]")]
+NCritic = Annotated[int, typer.Option(help="critic steps per generator step \\[loss default]")]
 Resume = Annotated[bool, typer.Option(help="continue the run in --out (to --steps if given)")]
 Ema = Annotated[
     float,
     typer.Option(help="decay of the generator's weight average, e.g. 0.999; the average is exported"),
 ]
-ShowProgress = Annotated[bool, typer.Option(help="progress bar [default: when a terminal]")]
+ShowProgress = Annotated[
+    bool,
+    typer.Option(
+        help="progress on stderr \\[default: a bar on a terminal, else a line per 30 s or 10% of the steps, "
+        "whichever is rarer]"
+    ),
+]
 Device = Annotated[str, typer.Option(help="auto (CUDA if torch sees a GPU), cuda or cpu")]
 
 # how to read your own data (DataOptions); on --resume and in eval of a bundle: the run's
