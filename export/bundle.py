@@ -79,12 +79,7 @@ def export_bundle(
                 **{k: meta[k] for k in ("reweight", "base") if k in meta},
             },
         }
-        for method, graph in STEP_METHODS.items():  # step sizes: the authors' unless the run sets its own
-            if graph in components:
-                manifest["defaults"][method] = {
-                    **METHOD_DEFAULTS[method],
-                    **manifest["defaults"].get(method, {}),
-                }
+        _step_defaults(manifest, modules, meta, log)
         _write_json(tmp / MANIFEST, manifest)
         # the sample grid comes from the exported graph itself, through the sampler
         n = GRID_SAMPLES if len(manifest["data"]["shape"]) == 3 else 2000
@@ -98,6 +93,23 @@ def export_bundle(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return manifest
+
+
+def _step_defaults(manifest: dict[str, Any], modules: dict, meta: dict[str, Any], log) -> None:
+    """The step methods' defaults in the manifest: the authors' unless the run sets its own, and
+    DGflow's eta measured for this generator and critic (export/dgflow_eta.py)."""
+    for method, graph in STEP_METHODS.items():
+        if graph in manifest["components"]:
+            manifest["defaults"][method] = {**METHOD_DEFAULTS[method], **manifest["defaults"].get(method, {})}
+    if "refine" in manifest["components"]:
+        from ganflow.export.dgflow_eta import measure_eta
+        from ganflow.export.refine import build_step, dgflow_settings
+
+        f, prior = dgflow_settings(meta)
+        step = build_step(modules["generator"], modules["critic"], modules.get("corrector"), f=f, prior=prior)
+        record = measure_eta(step, manifest["latent_dim"], manifest["defaults"]["dgflow"], log)
+        manifest["defaults"]["dgflow"]["eta"] = record["eta"]
+        manifest["provenance"]["dgflow_eta"] = record
 
 
 def manifest_data(data: dict[str, Any]) -> dict[str, Any]:

@@ -246,13 +246,13 @@ def step_graphs(component: str, settings: Callable[[dict[str, Any]], tuple[str, 
     return build
 
 
-def _dgflow_settings(meta: dict[str, Any]) -> tuple[str, bool]:
+def dgflow_settings(meta: dict[str, Any]) -> tuple[str, bool]:
     opts = {**METHOD_DEFAULTS["dgflow"], **meta.get("sampling_defaults", {}).get("dgflow", {})}
     return opts["f"], bool(opts.get("prior", False))
 
 
 # refine/model.onnx for runs with a generator and a critic (+ corrector): DGflow's step
-refine_graphs = DERIVED.register("refine")(step_graphs("refine", _dgflow_settings, ratio_only=False))
+refine_graphs = DERIVED.register("refine")(step_graphs("refine", dgflow_settings, ratio_only=False))
 # ddls/model.onnx: DDLS (Che et al. 2020) z - (eps/2) grad(||z||^2/2 - d(G(z))) + sqrt(eps) xi is this
 # step with the prior term, f = KL (s = 1), eta = eps/2 and gamma = 1; only for ratio critics
 ddls_graphs = DERIVED.register("ddls")(step_graphs("ddls", lambda meta: ("kl", True), ratio_only=True))

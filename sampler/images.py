@@ -24,8 +24,9 @@ def _chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
 
 
-def encode_png(img: np.ndarray) -> bytes:
-    """Encode a uint8 image, [H, W] (grey) or [H, W, 3] (RGB), as 8-bit PNG bytes (filter 0)."""
+def encode_png(img: np.ndarray, text: dict[str, str] | None = None) -> bytes:
+    """Encode a uint8 image, [H, W] (grey) or [H, W, 3] (RGB), as 8-bit PNG bytes (filter 0);
+    `text`: tEXt chunks (Latin-1 key and value, e.g. {"Comment": ...}; png_text reads them)."""
     img = np.asarray(img)
     if img.dtype != np.uint8:
         raise ValueError(f"encode_png needs a uint8 image, got dtype {img.dtype}")
@@ -43,14 +44,33 @@ def encode_png(img: np.ndarray) -> bytes:
     raw[:, 0] = 0  # filter type 0 (None) on every scanline
     raw[:, 1:] = rows
     ihdr = struct.pack(">IIBBBBB", width, height, 8, colour_type, 0, 0, 0)
+    notes = [
+        _chunk(b"tEXt", k.encode("latin-1") + b"\0" + v.encode("latin-1")) for k, v in (text or {}).items()
+    ]
     return b"".join(
         [
             PNG_SIGNATURE,
             _chunk(b"IHDR", ihdr),
+            *notes,
             _chunk(b"IDAT", zlib.compress(raw.tobytes(), 6)),
             _chunk(b"IEND", b""),
         ]
     )
+
+
+def png_text(data: bytes) -> dict[str, str]:
+    """The tEXt chunks of PNG bytes, {key: value} (CRCs are not checked here; decode_png does)."""
+    out, pos = {}, len(PNG_SIGNATURE)
+    while pos + 8 <= len(data):
+        (length,) = struct.unpack(">I", data[pos : pos + 4])
+        kind, body = data[pos + 4 : pos + 8], data[pos + 8 : pos + 8 + length]
+        if kind == b"tEXt" and b"\0" in body:
+            key, _, value = body.partition(b"\0")
+            out[key.decode("latin-1")] = value.decode("latin-1")
+        if kind == b"IEND":
+            break
+        pos += 12 + length
+    return out
 
 
 def _paeth(a: int, b: int, c: int) -> int:
@@ -188,13 +208,54 @@ def image_grid(x: np.ndarray, nrow: int | None = None, pad: int = 2) -> np.ndarr
     return grid[..., 0] if c == 1 else grid
 
 
-def _to_pixels(xy: np.ndarray, extent: float, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Rows, columns and an inside mask for points (y axis pointing up)."""
+def _to_pixels(
+    xy: np.ndarray, extent: float, size: int, center: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows, columns and an inside mask for points in the square of half-width `extent` around
+    `center` (default 0; y axis pointing up)."""
+    xy = xy - (np.zeros(2) if center is None else center)
     scale = (size - 1) / (2.0 * extent)
     cols = np.rint((xy[:, 0] + extent) * scale)
     rows = np.rint((extent - xy[:, 1]) * scale)
     inside = np.isfinite(xy).all(axis=1) & (np.abs(xy[:, 0]) <= extent) & (np.abs(xy[:, 1]) <= extent)
     return rows[inside].astype(np.int64), cols[inside].astype(np.int64), inside
+
+
+# the square a scatter plot shows by default: each coordinate's PLOT_PERCENTILES over the points
+# (a few outliers do not squash the plot), with every reference point, padded by PLOT_PAD per side
+PLOT_PERCENTILES = (0.5, 99.5)
+PLOT_PAD = 0.1
+
+
+def plot_window(points: np.ndarray, reference: np.ndarray | None = None) -> tuple[np.ndarray, float]:
+    """(center [2], half-width) of the square scatter_png shows for points [N, 2] by default."""
+    parts = []
+    finite = points[np.isfinite(points).all(axis=1)]
+    if len(finite):
+        parts.append(np.percentile(finite, PLOT_PERCENTILES, axis=0))  # [2, 2]: low, high per axis
+    if reference is not None:
+        ref = reference[np.isfinite(reference).all(axis=1)]
+        if len(ref):
+            parts.append(np.stack([ref.min(axis=0), ref.max(axis=0)]))
+    if not parts:
+        return np.zeros(2), 1.0
+    lo, hi = np.min([p[0] for p in parts], axis=0), np.max([p[1] for p in parts], axis=0)
+    half = float((hi - lo).max()) / 2 * (1 + 2 * PLOT_PAD)
+    return (lo + hi) / 2, half if math.isfinite(half) and half > 0 else max(1.0, float(np.abs(lo).max()))
+
+
+def outside_plot(points: np.ndarray, reference: np.ndarray | None = None) -> int:
+    """How many of points [N, 2] (1-D: [N, 1]) the default scatter plot leaves out (NaN/inf too)."""
+    pts = _as_points(points)
+    center, half = plot_window(pts, None if reference is None else _as_points(reference))
+    return int(len(pts) - _to_pixels(pts, half, 2, center)[2].sum())
+
+
+def _as_points(points: np.ndarray) -> np.ndarray:
+    pts = np.asarray(points, dtype=np.float64)
+    if pts.ndim == 2 and pts.shape[1] == 1:  # 1-D data: on the x axis
+        pts = np.concatenate([pts, np.zeros_like(pts)], axis=1)
+    return pts.reshape(-1, 2)
 
 
 def _stamp(
@@ -220,40 +281,32 @@ def scatter_png(
     """Render 2-D points [N, 2] (1-D ones [N, 1] on the x axis) as an RGB uint8 [size, size, 3]
     scatter plot (encode with encode_png).
 
-    White background, light grey axes through 0, each point a dark-blue 3x3 dot, optional
-    reference points (e.g. mode centres) as red 5x5 diagonal crosses. The plot shows
-    [-extent, extent]^2; by default extent = 1.1 * max(99.5th percentile of |coordinate| over
-    the points, max |coordinate| over the reference), so a few outliers do not squash the
-    plot. Points outside the extent are left out; NaN/inf points are skipped.
+    White background, light grey axes through 0 (where 0 is in view), each point a dark-blue 3x3
+    dot, optional reference points (e.g. mode centres) as red 5x5 diagonal crosses. The plot shows
+    [-extent, extent]^2 if `extent` is given, else plot_window's square: each coordinate's 0.5th to
+    99.5th percentile over the points, and all reference points, padded by 10% per side, so a few
+    outliers do not squash the plot. Points outside are left out (outside_plot counts them);
+    NaN/inf points are skipped.
     """
-    pts = np.asarray(points, dtype=np.float64)
-    if pts.ndim == 2 and pts.shape[1] == 1:  # 1-D data: on the x axis
-        pts = np.concatenate([pts, np.zeros_like(pts)], axis=1)
-    pts = pts.reshape(-1, 2)
-    ref = None if reference is None else np.asarray(reference, dtype=np.float64).reshape(-1, 2)
+    pts = _as_points(points)
+    ref = None if reference is None else _as_points(reference)
     if size < 2:
         raise ValueError(f"scatter_png needs size >= 2, got {size}")
+    center = np.zeros(2)
     if extent is None:
-        scale = 0.0
-        finite = pts[np.isfinite(pts).all(axis=1)]
-        if len(finite):
-            scale = float(np.percentile(np.abs(finite), 99.5))
-        if ref is not None:
-            ref_finite = ref[np.isfinite(ref).all(axis=1)]
-            if len(ref_finite):
-                scale = max(scale, float(np.abs(ref_finite).max()))
-        extent = 1.1 * scale
+        center, extent = plot_window(pts, ref)
     if not (math.isfinite(extent) and extent > 0):
         extent = 1.0
     img = np.empty((size, size, 3), dtype=np.uint8)
     img[:] = _BACKGROUND
-    origin_r, origin_c, _ = _to_pixels(np.zeros((1, 2)), extent, size)
-    img[origin_r[0], :] = _AXIS
-    img[:, origin_c[0]] = _AXIS
-    rows, cols, _ = _to_pixels(pts, extent, size)
+    origin_r, origin_c, inside = _to_pixels(np.zeros((1, 2)), extent, size, center)
+    if inside[0]:
+        img[origin_r[0], :] = _AXIS
+        img[:, origin_c[0]] = _AXIS
+    rows, cols, _ = _to_pixels(pts, extent, size, center)
     _stamp(img, rows, cols, [(dr, dc) for dr in (-1, 0, 1) for dc in (-1, 0, 1)], _DOT)
     if ref is not None:
-        rows, cols, _ = _to_pixels(ref, extent, size)
+        rows, cols, _ = _to_pixels(ref, extent, size, center)
         cross = [(d, d) for d in range(-2, 3)] + [(d, -d) for d in range(-2, 3) if d != 0]
         _stamp(img, rows, cols, cross, _REFERENCE)
     return img

@@ -24,11 +24,12 @@ from ganflow.sampler.fsio import (
     publish_file,
     remove_stale_temps,
 )
-from ganflow.sampler.images import encode_png, image_grid, scatter_png, to_uint8
+from ganflow.sampler.images import encode_png, image_grid, outside_plot, scatter_png, to_uint8
 from ganflow.sampler.registry import Registry
 
 WRITERS: Registry = Registry("output format")
 MAX_GRID = 10_000  # a PNG grid holds at most this many samples
+OUTSIDE_NOTE = "Comment"  # tEXt key of a scatter plot's note on the points it leaves out
 
 
 class Writer:
@@ -179,12 +180,17 @@ class GridWriter(Writer):
         self.x[start - self.first : start - self.first + len(x)] = x
 
     def commit(self):
+        text = {}
         if len(self.shape) == 3:
             img = image_grid(self._uint8(self.x))
         else:
-            img = scatter_png(self.x.reshape(self.n, -1)[:, :2])
+            pts = self.x.reshape(self.n, -1)[:, :2]
+            img = scatter_png(pts)
+            left_out = outside_plot(pts)
+            if left_out:  # said in the PNG itself, and by `ganflow sample` (cli/report.py)
+                text[OUTSIDE_NOTE] = f"{left_out} of {self.n} points lie outside the plotted range"
         tmp = self.tmpdir / "out.png"
-        tmp.write_bytes(encode_png(img))
+        tmp.write_bytes(encode_png(img, text))
         publish_file(tmp, self.out)
         self.abort()
 

@@ -93,9 +93,8 @@ def _data(data: dict[str, Any]) -> str:
 
 def _eta_line(record: dict[str, Any]) -> str:
     """The DGflow step size export measured (provenance.dgflow_eta), in words."""
-    tried = ", ".join(
-        f"{eta:g} ({far:.1%} far)" for eta, far in zip(record["grid"], record["far"], strict=False)
-    )
+    shares = [f"{far:.1%} far" if far else "none far" for far in record["far"]]
+    tried = ", ".join(f"{eta:g} ({share})" for eta, share in zip(record["grid"], shares, strict=False))
     return (
         f"dgflow eta {record['eta']:g}, measured at export on {record['latents']} latents: the largest "
         f"eta that kept every refined sample in range; tried {tried}"

@@ -12,6 +12,7 @@ import typer
 
 from ganflow.sampler.fsio import target_of
 from ganflow.sampler.runtime import announce, split_device_note
+from ganflow.sampler.stages.dgflow import far_warning
 
 # -v/--verbose (the root option): notes that are not needed to use the output, e.g. that
 # `--device auto` found no CUDA and runs on the CPU, are printed only then
@@ -44,8 +45,26 @@ def echo_report(report: dict[str, Any]) -> None:
             f"ddls: {report['ddls_steps']} Langevin steps (eps {report['ddls_eps']:g}) "
             f"in {report['ddls_seconds']:.2f} s"
         )
-    for warning in report.get("warnings", []):
-        typer.echo(f"warning: {warning}", err=True)
+    note = _scatter_note(report["out"])
+    if note:
+        typer.echo(f"note: {note} (the scatter plot; .npz/.npy outputs keep every point)", err=True)
+    for method, flag in (("dgflow", "--dg-eta"), ("ddls", "--ddls-eps")):
+        warning = far_warning(report, method, flag)
+        if warning:
+            typer.echo(f"warning: {warning}", err=True)
+
+
+def _scatter_note(out: str) -> str:
+    """What a scatter plot written to `out` says about the points it leaves out ('' if none)."""
+    from ganflow.sampler.images import png_text
+    from ganflow.sampler.writers import OUTSIDE_NOTE
+
+    path = Path(out)
+    if path.suffix.lower() != ".png" or not path.is_file():
+        return ""
+    with open(path, "rb") as f:
+        head = f.read(1 << 16)  # tEXt chunks come before the image data
+    return png_text(head).get(OUTSIDE_NOTE, "")
 
 
 # errno -> what to do about it; outputs were written to temporary files, so nothing is half there

@@ -15,6 +15,46 @@ from ganflow.sampler.stages.base import BLOCK, REFINERS, BlockCache, Context, St
 
 STREAM = 4  # the Langevin noise: a stream of its own (gaussian 0, latent-rs 1, flow 3)
 
+# "Far": where a refinement has left the region the generator was trained on. One rule, used by
+# `ganflow export` to pick a bundle's step size (export/dgflow_eta.py) and by sampling to warn:
+# a refined latent z_K is far when |z_K| > FAR_MARGIN * max(|z_0|, sqrt(d) + 3) (sqrt(d) + 3: beyond
+# it lie ~1% of N(0, I_d) draws, so small starting latents may still move within the prior's bulk);
+# a refined sample x_K (export only) is far when it lies FAR_MARGIN times farther from the mean m
+# of the unrefined samples G(z_0) than the farthest of them. NaN/inf is far.
+FAR_MARGIN = 1.5
+WARN_SHARE = 0.01  # sampling warns when more than 1% of the refined latents are far
+
+
+def far_latents(z0: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """bool [N]: which refined latents z [N, d] are far from where they started, z0 [N, d]."""
+    z0, z = np.asarray(z0, np.float64), np.asarray(z, np.float64)
+    bound = FAR_MARGIN * np.maximum(np.linalg.norm(z0, axis=1), math.sqrt(z0.shape[1]) + 3.0)
+    with np.errstate(invalid="ignore", over="ignore"):
+        return ~(np.linalg.norm(z, axis=1) <= bound)
+
+
+def far_samples(x0: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """bool [N]: which refined samples x [N, ...] lie beyond FAR_MARGIN times the spread of the
+    unrefined samples x0 [M, ...] around their mean."""
+    x0, x = np.asarray(x0, np.float64).reshape(len(x0), -1), np.asarray(x, np.float64).reshape(len(x), -1)
+    mean = x0.mean(axis=0)
+    spread = np.linalg.norm(x0 - mean, axis=1).max()
+    with np.errstate(invalid="ignore", over="ignore"):
+        return ~(np.linalg.norm(x - mean, axis=1) <= FAR_MARGIN * spread)
+
+
+def far_warning(stats: dict, method: str = "dgflow", flag: str = "--dg-eta") -> str | None:
+    """The one-line warning of a sampling report whose refinement moved too many latents far."""
+    far, done = stats.get(f"{method}_far", 0), stats.get(f"{method}_refined", 0)
+    if not done or far / done <= WARN_SHARE:
+        return None
+    step = stats.get(f"{method}_eta" if method == "dgflow" else f"{method}_eps")
+    smaller = f" (e.g. {flag} {step / 10:g})" if step else ""
+    return (
+        f"{method} moved {far:,} of {done:,} latents ({far / done:.1%}) beyond {FAR_MARGIN}x their "
+        f"starting radius: the step is too large for this generator; try a smaller {flag}{smaller}"
+    )
+
 
 @dataclass(frozen=True)
 class DGflowOptions(StageOptions):
@@ -70,6 +110,13 @@ class DGflow:
             )
         stats = {"dgflow_steps": int(steps), "dgflow_eta": eta, "dgflow_gamma": gamma, "dgflow_f": f}
         return int(steps), eta, gamma, {**stats, "dgflow_seconds": 0.0}
+
+    def _count_far(self, z0: np.ndarray, z: np.ndarray) -> None:
+        """Count the refined latents that went far (far_latents), for the report's warning."""
+        self.stats[f"{self.method}_far"] = self.stats.get(f"{self.method}_far", 0) + int(
+            far_latents(z0, z).sum()
+        )
+        self.stats[f"{self.method}_refined"] = self.stats.get(f"{self.method}_refined", 0) + len(z)
 
     def _noise_block(self, b: int, k: int) -> np.ndarray:
         return self.cache.get(
@@ -159,12 +206,13 @@ class DGflow:
     def __call__(self, z: np.ndarray, lo: int, hi: int) -> np.ndarray:
         """z [hi - lo, d] -> refined z [hi - lo, d] float32."""
         t0 = time.perf_counter()
-        z = np.ascontiguousarray(z, dtype=np.float32)
+        z0 = z = np.ascontiguousarray(z, dtype=np.float32)
         if self.ctx.runtime.cuda_graph:
             z = self._run_graph(z, lo, hi)
         elif self.cuda:
             z = self._run_bound(z, lo, hi)
         else:
             z = self._run_cpu(z, lo, hi)
+        self._count_far(z0, z)
         self.stats[f"{self.method}_seconds"] += time.perf_counter() - t0
         return z

@@ -21,10 +21,12 @@ def _latents(bundle, n=40, batch=256, device="cpu", options=None, **kw) -> np.nd
     return np.concatenate([z for _, z, _ in pipe.generate(n, batch)]), pipe.stats
 
 
-def test_manifest_defaults_are_the_authors(tiny_bundle):
+def test_manifest_defaults_are_the_authors_but_eta_measured(tiny_bundle):
+    """The authors' steps, gamma and f; eta measured at export (tests/export/test_dgflow_eta.py)."""
     b = load_bundle(tiny_bundle)
     assert "refine" in b.components and "dgflow" in supported_methods(b)
-    assert b.defaults("dgflow") == {"eta": 0.1, "gamma": 0.01, "steps": 25, "f": "kl"}
+    eta = b.manifest["provenance"]["dgflow_eta"]["eta"]
+    assert b.defaults("dgflow") == {"eta": eta, "gamma": 0.01, "steps": 25, "f": "kl"} and 1e-4 <= eta <= 0.1
     assert [i["name"] for i in b.components["refine"].inputs] == ["z", "noise", "eta", "gamma"]
     assert METHODS.get("dgflow").refine == "dgflow" and REFINERS.get("dgflow").needs == ("refine",)
 

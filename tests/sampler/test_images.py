@@ -13,6 +13,9 @@ from ganflow.sampler.images import (
     decode_png,
     encode_png,
     image_grid,
+    outside_plot,
+    plot_window,
+    png_text,
     scatter_png,
     to_uint8,
 )
@@ -221,3 +224,40 @@ def test_scatter_robust_extent_nan_and_clipping() -> None:
     assert (empty[0, 0] == 255).all()
     outside = scatter_png(np.array([[5.0, 5.0]]), size=32, extent=1.0)
     assert (outside.max(axis=2) >= 160).all()  # clipped out, nothing dark drawn
+
+
+def test_scatter_window_ignores_a_handful_of_outliers_and_counts_them() -> None:
+    """0.4% of the points far out (as DGflow with too large a step makes them) do not squash the
+    plot; the default window is the 0.5..99.5th percentile per coordinate, padded by 10%."""
+    rng = np.random.default_rng(2)
+    pts = rng.uniform(2.0, 4.0, size=(5000, 2))  # away from 0: the window follows the data
+    pts[:20] = rng.uniform(-60, 60, size=(20, 2))
+    center, half = plot_window(pts)
+    assert np.allclose(center, 3.0, atol=0.05) and 1.0 < half < 1.3
+    assert outside_plot(pts) >= 15 and outside_plot(pts[20:]) == 0
+    img = scatter_png(pts, size=64)
+    assert (img.max(axis=2) < 160).sum() > 0.5 * 64 * 64  # the bulk fills the canvas
+    assert outside_plot(np.full((3, 2), np.nan)) == 3
+    # reference points (mode centres) are always in view
+    _, half = plot_window(pts[20:], np.array([[-10.0, 0.0]]))
+    assert half > 7
+
+
+def test_png_text_round_trip() -> None:
+    img = np.zeros((4, 5, 3), np.uint8)
+    data = encode_png(img, {"Comment": "12 of 5000 points lie outside the plotted range"})
+    assert png_text(data) == {"Comment": "12 of 5000 points lie outside the plotted range"}
+    np.testing.assert_array_equal(decode_png(data), img)
+    assert png_text(encode_png(img)) == {}
+
+
+def test_sample_says_how_many_points_the_scatter_leaves_out(tmp_path) -> None:
+    from ganflow.sampler.writers import GridWriter
+
+    w = GridWriter(tmp_path / "s.png", 1000, (2,), 2, None)
+    x = np.random.default_rng(0).standard_normal((1000, 2)).astype(np.float32)
+    x[:3] = 1e3
+    w.write(0, x, x)
+    w.commit()
+    note = png_text((tmp_path / "s.png").read_bytes())["Comment"]
+    assert note.endswith(" of 1000 points lie outside the plotted range") and int(note.split()[0]) >= 3
