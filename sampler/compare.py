@@ -169,7 +169,7 @@ def _clean(metrics: Mapping[str, float]) -> dict[str, float | None]:
 def _line(run: Mapping[str, Any]) -> str:
     shown = ", ".join(f"{k} {v:.4g}" for k, v in run["metrics"].items() if v is not None)
     return (
-        f"{shown}; {run['samples_per_s']:.0f} samples/s, {run['proposals_per_sample']:.3g} proposals/sample"
+        f"{shown}; {run['samples_per_s']:,.0f} samples/s, {run['proposals_per_sample']:.3g} proposals/sample"
     )
 
 

@@ -49,7 +49,7 @@ def test_gaussians25_train_export_sample(tmp_path):
         info["integrity"].values()
     ) == {"ok"}
     proc = ganflow("sample", str(bundle), "-n", "10000", "--out", str(out), "--device", "cpu", "--seed", "1")
-    assert "wrote 10000 samples" in proc.stdout
+    assert "wrote 10,000 samples" in proc.stdout
     x = np.load(out)["samples"]
     m = mode_metrics(x, TOY_MODES["gaussians25"])
     print("gaussians25 end-to-end:", m)
