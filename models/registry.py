@@ -1,46 +1,18 @@
-"""Name -> class registries for every buildable component (generators, critics, ...)."""
+"""Name -> class registries for every buildable component (generators, critics, ...).
+
+The Registry class is the sampler's (one implementation for both sides); here unknown names are
+ValueErrors (a config mistake) and each class is stamped with its `registry_name`."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Generic, TypeVar
-
-T = TypeVar("T")
+from ganflow.sampler import registry
 
 
-class Registry(Generic[T]):
-    """A named table of classes, filled with the ``@REGISTRY.register("name")`` decorator."""
+class Registry(registry.Registry):
+    """The torch side's flavour: unknown names are ValueErrors, classes get `registry_name`."""
 
     def __init__(self, kind: str) -> None:
-        self.kind = kind
-        self._items: dict[str, T] = {}
-
-    def register(self, name: str) -> Callable[[T], T]:
-        def deco(obj: T) -> T:
-            if name in self._items:
-                raise ValueError(f"{self.kind} {name!r} is registered twice")
-            self._items[name] = obj
-            obj.registry_name = name  # type: ignore[attr-defined]
-            return obj
-
-        return deco
-
-    def get(self, name: str) -> T:
-        try:
-            return self._items[name]
-        except KeyError:
-            raise ValueError(
-                f"unknown {self.kind} {name!r}; choose one of: {', '.join(self.names())}"
-            ) from None
-
-    def names(self) -> list[str]:
-        return sorted(self._items)
-
-    def __contains__(self, name: object) -> bool:
-        return name in self._items
-
-    def items(self):
-        return sorted(self._items.items())
+        super().__init__(kind, error=ValueError, stamp=True)
 
 
 GENERATORS: Registry = Registry("generator architecture")

@@ -13,8 +13,11 @@ T = TypeVar("T")
 class Registry(Generic[T]):
     """Filled with ``@REGISTRY.register("name")``; unknown names raise a one-line InputError."""
 
-    def __init__(self, kind: str, error: type[InputError] | type = InputError) -> None:
-        self.kind, self.error = kind, error
+    def __init__(self, kind: str, error: type[Exception] = InputError, stamp: bool = False) -> None:
+        """`error`: raised for an unknown name (models use ValueError: a config mistake, not a
+        user's input); `stamp`: set `registry_name` on each registered class (models/build.py
+        writes it into checkpoint configs)."""
+        self.kind, self.error, self.stamp = kind, error, stamp
         self._items: dict[str, T] = {}
 
     def register(self, name: str) -> Callable[[T], T]:
@@ -22,6 +25,8 @@ class Registry(Generic[T]):
             if name in self._items:
                 raise ValueError(f"{self.kind} {name!r} is registered twice")
             self._items[name] = obj
+            if self.stamp:
+                obj.registry_name = name  # type: ignore[attr-defined]
             return obj
 
         return deco
@@ -36,3 +41,6 @@ class Registry(Generic[T]):
 
     def __contains__(self, name: object) -> bool:
         return name in self._items
+
+    def items(self) -> list[tuple[str, T]]:
+        return sorted(self._items.items())

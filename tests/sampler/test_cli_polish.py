@@ -134,12 +134,17 @@ def _interrupt(cmd: list[str], ready) -> subprocess.CompletedProcess:
     proc = subprocess.Popen(
         [sys.executable, "-m", "ganflow.sampler.cli", *cmd], stderr=subprocess.PIPE, text=True
     )
-    deadline = time.monotonic() + 120
-    while not ready() and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert proc.poll() is None, "finished before it could be interrupted"
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=120)
+    try:
+        deadline = time.monotonic() + 120
+        while not ready() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert proc.poll() is None, "finished before it could be interrupted"
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+    finally:  # never leave a 5M-sample run behind, whatever failed above
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
     return subprocess.CompletedProcess(cmd, proc.returncode, "", err)
 
 
