@@ -30,6 +30,9 @@ def dequantize(x: np.ndarray, data_range: tuple[float, float], rng: np.random.Ge
     return lo + (hi - lo) * (k + rng.random(x.shape)) / LEVELS
 
 
+LIKELIHOOD = ("likelihood", "the nll metric (export a Flow-GAN run)")  # the component nll reads, and why
+
+
 def log_density(session, name: str, x: np.ndarray) -> np.ndarray:
     """log p(x) [N] (float64) from a likelihood graph, in batches."""
     out = [session.run(None, {name: x[i : i + BATCH].astype(np.float32)})[0] for i in range(0, len(x), BATCH)]
@@ -38,7 +41,7 @@ def log_density(session, name: str, x: np.ndarray) -> np.ndarray:
 
 def bundle_nll(bundle, runtime, real: np.ndarray, seed: int = NOISE_SEED) -> tuple[float, float]:
     """(NLL nats per example, bits/dim) of real [M, *shape] under the bundle's likelihood graph."""
-    comp = bundle.component("likelihood", "the nll metric (export a Flow-GAN run)")
+    comp = bundle.component(*LIKELIHOOD)
     dim = int(np.prod(real.shape[1:]))
     r = bundle.data_range
     x = real if r is None else dequantize(real, r, np.random.default_rng(seed))
@@ -56,6 +59,7 @@ def bundle_nll(bundle, runtime, real: np.ndarray, seed: int = NOISE_SEED) -> tup
     "nll",
     kinds=("images", "points"),
     needs_bundle=True,
+    component=LIKELIHOOD,
     default=False,
     summary="test NLL from the bundle's likelihood graph: nats/image on [0,1]^D and bits/dim (discrete)",
 )

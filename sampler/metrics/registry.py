@@ -21,6 +21,7 @@ class Metric:
     needs_logits: bool = False
     needs_modes: bool = False
     needs_bundle: bool = False  # scores the evaluator's bundle (e.g. its likelihood graph), not samples
+    component: tuple[str, str] | None = None  # (bundle component it reads, why): checked before sampling
     default: bool = True  # part of the default set for its data kinds
     max_dim: int | None = None  # left out of the default set on data-space features of more dims
     summary: str = ""
@@ -116,8 +117,11 @@ class Evaluator:
         usable = self.applicable()
         for n in names:
             METRICS.get(n)
-            if METRICS.get(n).needs_bundle and self.bundle is None:
+            spec = METRICS.get(n)
+            if spec.needs_bundle and self.bundle is None:
                 raise InputError(f"metric {n!r} scores a bundle's graphs: evaluate a bundle, not a file")
+            if spec.component and self.bundle is not None:
+                self.bundle.component(*spec.component)  # a missing graph fails now, not after sampling
             if n not in usable:
                 raise InputError(
                     f"metric {n!r} does not apply here ({self.kind} data"
