@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from ganflow.sampler.bundle import Bundle
+from ganflow.sampler.data import load_dataset, other_split, reference_data
 from ganflow.sampler.errors import InputError
 from ganflow.sampler.evaluate import REAL_N, make_evaluator
 from ganflow.sampler.fsio import make_temp_dir, publish_dir
@@ -53,11 +54,13 @@ def compare(
     out = None if out is None else Path(out)
     if out is not None and out.exists() and not overwrite:
         raise InputError(f"{out} already exists: pass --overwrite or choose another --out")
-    data = data or b.manifest["data"]["dataset"]
-    ev = make_evaluator(data, "test", real_n=real_n)
+    trained = b.manifest["data"]
+    data, dataset, read = reference_data(data, None, None, trained["dataset"], trained.get("source"))
+    test = load_dataset(data, dataset=dataset, split="test", options=read)  # own data: read as trained
+    ev = make_evaluator(test, "test", real_n=real_n)
     stages, rt = options_from_flat(options or {}), runtime.create()
     runs, figures = _sample_all(b, rt, methods, seeds, n, stages, ev, log)
-    reference = {"split": "train", "n": n, "metrics": _clean(ev(_train(data, n)))}
+    reference = {"split": "train", "n": n, "metrics": _clean(ev(other_split(test, "train").x[:n]))}
     report = {
         "bundle": str(b.root),
         "data": data,
@@ -171,13 +174,6 @@ def _line(run: Mapping[str, Any]) -> str:
     return (
         f"{shown}; {run['samples_per_s']:,.0f} samples/s, {run['proposals_per_sample']:.3g} proposals/sample"
     )
-
-
-def _train(data: str, n: int) -> np.ndarray:
-    """The first n examples of the train split: what real data scores (the table's ceiling row)."""
-    from ganflow.sampler.data import load_dataset
-
-    return load_dataset(data, split="train").x[:n]
 
 
 def _write(out: Path, report: dict[str, Any], figures: dict[str, np.ndarray], b: Bundle, ev) -> None:

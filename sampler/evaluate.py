@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from ganflow.sampler.data import DataOptions, Dataset, DataSource, DataSpec, load_dataset, other_split
+from ganflow.sampler.data import DataOptions, Dataset, DataSpec, load_dataset, other_split, reference_data
 from ganflow.sampler.errors import InputError
 from ganflow.sampler.hub import open_bundle
 from ganflow.sampler.metrics import METRICS, Evaluator, FeatureNet, IdentityFeatures
@@ -145,27 +145,6 @@ def load_samples(
     return draw(progress), info
 
 
-def _reference(
-    data: str | None, dataset: str | None, options: DataOptions | None, info: dict[str, Any]
-) -> tuple[str, str | None, DataOptions | None]:
-    """(--data, its label, how to read it) for samples described by `info`: a bundle trained on
-    the user's own data reads --data as it was read in training (the same layout, range and split),
-    unless an option given here says otherwise."""
-    own = info.get("data_source")
-    if own is None:
-        data = data or info.get("dataset")
-        if data is None:
-            raise InputError("which data do these samples belong to? pass --data")
-        return data, dataset, options
-    saved = DataSource.from_dict(own)
-    if data is None:
-        raise InputError(
-            f"the bundle was trained on your own data ({saved.name}, sha256 {saved.sha256[:12]}...): "
-            "pass --data PATH to that file or folder"
-        )
-    return data, dataset or info["dataset"], (options or DataOptions()).over(saved.options(), False, "")
-
-
 def evaluate(
     source: str | Path,
     data: str | None = None,
@@ -188,7 +167,9 @@ def evaluate(
     device = sampling.runtime.device
     draw, info = open_samples(source, n, sampling)
     shape = tuple(info.pop("shape"))
-    data, dataset, options = _reference(data, dataset, options, info)
+    data, dataset, options = reference_data(
+        data, dataset, options, info.get("dataset"), info.get("data_source")
+    )
     for m in metrics or []:
         METRICS.get(m)
     with_valid = "parzen" in (metrics or [])

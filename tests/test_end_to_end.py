@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 
 from ganflow.sampler.metrics.toy2d import TOY_MODES, mode_metrics
 from tests.conftest import ganflow
+
+pytestmark = pytest.mark.slow  # 6000 training steps: run by CI (`.ci/run`), not by default
 
 
 def test_gaussians25_train_export_sample(tmp_path):

@@ -11,6 +11,7 @@ import sys
 import time
 
 import numpy as np
+import pytest
 from safetensors.numpy import load_file
 
 from ganflow.sampler.fsio import is_temp
@@ -65,6 +66,7 @@ def _no_temps(folder) -> list:
     return [p for p in folder.rglob("*") if is_temp(p)]
 
 
+@pytest.mark.slow
 def test_training_killed_at_random_points_resumes_to_the_same_weights(tmp_path):
     ref, run = tmp_path / "ref", tmp_path / "run"
     ganflow(*TRAIN, "--out", str(ref))
@@ -97,6 +99,7 @@ def test_every_train_command_can_resume():
         assert "resume" in inspect.signature(fn).parameters, f"ganflow train {name} has no --resume"
 
 
+@pytest.mark.slow
 def test_corrector_killed_at_random_points_resumes_to_the_same_weights(tiny_run, tmp_path):
     cmd = ["train", "corrector", "--base", str(tiny_run), "--steps", "600", "--ckpt-every", "30"]
     ref, run = tmp_path / "ref", tmp_path / "run"
@@ -139,6 +142,7 @@ def test_state_kept_when_killed_between_the_two_checkpoint_writes(tmp_path):
         np.testing.assert_array_equal(a[k], b[k], err_msg=k)
 
 
+@pytest.mark.slow
 def test_sharded_png_sampling_killed_and_resumed(mnist_bundle, tmp_path):
     ref, out = tmp_path / "ref", tmp_path / "out"
     n = "6000"

@@ -81,6 +81,23 @@ def test_point_cloud_end_to_end(work, ring_run):
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "pass --data" in proc.stderr
 
 
+def test_compare_and_mh_gan_read_your_data_as_trained(work, ring_run):
+    """compare and MH-GAN's real side take a bundle of your own data like eval does: --data is
+    required (it has no name to look up), and the file is read with the run's own split."""
+    bundle, report = work / "ring-cmp-bundle", work / "ring-cmp"
+    run(work, "export", ring_run, "--out", bundle)
+    proc = run(work, "compare", bundle, "-n", "20", "--seeds", "1", "--out", report, check=False)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "pass --data" in proc.stderr
+    ring = work / "ring.npy"
+    run(
+        work, "compare", bundle, "--data", ring, "-n", "40", "--seeds", "2", "--methods", "plain,mh-gan",
+        "--set", "mh_k=4", "--set", f"mh_data={ring}", "--device", "cpu", "--out", report,
+    )  # fmt: skip
+    result = json.loads((report / "report.json").read_text())
+    assert result["real_n"] == 200  # the run's held-out 10% of 2000 points, not a new split
+    assert set(result["summary"]) == {"plain", "mh-gan"}
+
+
 def test_resume_on_npy_keeps_the_split(work, ring_run):
     before = json.loads((ring_run / "config.json").read_text())["data"]
     train(work, "gan", work / "ring.npy", ring_run, "--steps 30 --resume")
@@ -104,6 +121,7 @@ def test_split_options_are_stored_and_reused(work):
     assert json.loads((work / "tf.json").read_text())["real_n"] == 500  # the bundle's 25% of 2000
 
 
+@pytest.mark.slow
 def test_rgb_image_folder_end_to_end(work):
     folder = png_folder(work / "photos", n=64, size=(8, 8))
     train(work, "gan", folder, work / "photos-run", "--steps 10 --width 8")
@@ -119,6 +137,7 @@ def test_rgb_image_folder_end_to_end(work):
     assert json.loads((work / "photos-fg" / "config.json").read_text())["summary"]["step"] == 4
 
 
+@pytest.mark.slow
 def test_nhwc_uint8_array_end_to_end(work):
     a = np.random.default_rng(0).integers(0, 256, (80, 12, 12, 3), dtype=np.uint8)
     a[:, :6] = 255  # structure: a white top half
@@ -133,6 +152,7 @@ def test_nhwc_uint8_array_end_to_end(work):
     assert samples.shape == (64, 3, 12, 12) and samples.min() >= -1 and samples.max() <= 1
 
 
+@pytest.mark.slow
 def test_every_trainer_takes_your_data(work, ring_run):
     ring = work / "ring.npy"
     fis = "--steps 4 --refit-every 2 --n-aug 64 --flow-layers 2 --flow-hidden 16"

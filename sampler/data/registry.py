@@ -9,8 +9,8 @@ import numpy as np
 
 from ganflow.sampler.data.mnist import is_mnist_path, load_mnist_arrays
 from ganflow.sampler.data.sources import find_source, register_source
-from ganflow.sampler.data.spec import DataOptions, Dataset, DataSpec
-from ganflow.sampler.errors import DataError
+from ganflow.sampler.data.spec import DataOptions, Dataset, DataSource, DataSpec
+from ganflow.sampler.errors import DataError, InputError
 from ganflow.sampler.metrics.toy2d import TOY_NAMES, sample_toy
 from ganflow.sampler.registry import Registry
 
@@ -95,3 +95,28 @@ def load_dataset(
 def other_split(ds: Dataset, split: str) -> Dataset:
     """The `split` of the data `ds` came from, read the same way."""
     return load_dataset(ds.source or ds.spec.name, dataset=ds.spec.name, split=split, options=ds.options)
+
+
+def reference_data(
+    data: str | None,
+    dataset: str | None,
+    options: DataOptions | None,
+    trained_on: str | None,
+    source: dict | None = None,
+) -> tuple[str, str | None, DataOptions | None]:
+    """(--data, its label, how to read it) for samples of a model trained on `trained_on` (a
+    bundle's manifest["data"]["dataset"]) from `source` (its manifest["data"]["source"], set when
+    it was the user's own data). Own data is read as in training (the same layout, range and
+    split) unless `options` say otherwise; it cannot be found by name, so --data is required."""
+    if source is None:
+        data = data or trained_on
+        if data is None:
+            raise InputError("which data do these samples belong to? pass --data")
+        return data, dataset, options
+    saved = DataSource.from_dict(source)
+    if data is None:
+        raise InputError(
+            f"the bundle was trained on your own data ({saved.name}, sha256 {saved.sha256[:12]}...): "
+            "pass --data PATH to that file or folder"
+        )
+    return data, dataset or trained_on, (options or DataOptions()).over(saved.options(), False, "")

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ganflow.sampler.data import load_dataset
+from ganflow.sampler.data import load_dataset, reference_data
 from ganflow.sampler.errors import DataError, InputError
 from ganflow.sampler.ratio import LogRatio, ratio_refusal
 from ganflow.sampler.stages.base import BLOCK, SELECTORS, BlockCache, Context, NoOptions, StageOptions, span
@@ -66,7 +66,7 @@ class MHGAN:
         self.k, n_cal = int(opts["k"]), int(opts["calibration"])
         if self.k < 1 or n_cal < 2:
             raise InputError(f"mh-gan needs --mh-k >= 1 and --mh-calibration >= 2, got {self.k}, {n_cal}")
-        self.real = _real_data(opts["data"] or ctx.bundle.manifest["data"]["dataset"], ctx.bundle.data_shape)
+        self.real = _real_data(opts["data"], ctx.bundle.manifest["data"], ctx.bundle.data_shape)
         self.n_cal = min(n_cal, len(self.real))
         self.ratio = LogRatio(ctx.bundle, ctx.runtime, Decoder(ctx, NoOptions()), "mh-gan")
         self.ab: tuple[float, float] | None = None
@@ -121,11 +121,13 @@ class MHGAN:
         return np.where(moved[:, None], chain, restart).astype(z.dtype)
 
 
-def _real_data(data: str, shape: tuple[int, ...]) -> np.ndarray:
-    """The test split of `data` [M, *shape] (the chain's starts and the calibration's real side)."""
+def _real_data(data: str | None, trained: dict, shape: tuple[int, ...]) -> np.ndarray:
+    """The test split [M, *shape] of `data` (default: what the bundle was trained on; the user's
+    own data is read as in training): the chains' starts and the calibration's real side."""
     try:
-        x = load_dataset(data, split="test").x
-    except DataError as e:
+        data, name, read = reference_data(data, None, None, trained["dataset"], trained.get("source"))
+        x = load_dataset(data, dataset=name, split="test", options=read).x
+    except (DataError, InputError) as e:
         raise DataError(f"mh-gan needs real data: pass --mh-data NAME or PATH ({e})") from None
     if tuple(x.shape[1:]) != tuple(shape):
         raise InputError(

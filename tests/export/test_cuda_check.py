@@ -80,6 +80,7 @@ def test_every_exported_graph_is_cuda_resident(request, fixture):
     assert np.any([".fp16." in g.name for g in graphs]) == (fixture == "mnist_fp16_bundle")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("arch", [["--arch", "realnvp-conv", "--channels", "8"], ["--arch", "nice"]])
 def test_flowgan_graphs_are_cuda_resident(tmp_path, arch):
     """Real NVP (conv) slices channels: the gradient of a slice used to be a scatter into zeros

@@ -77,6 +77,7 @@ def test_tampered_variant_is_refused(mnist_fp16_bundle, tmp_path):
         load_bundle(copy)
 
 
+@pytest.mark.slow
 def test_a_variant_past_the_tolerance_is_not_shipped(mnist_bundle, tmp_path, monkeypatch):
     from ganflow.export import export_bundle
 
@@ -88,6 +89,7 @@ def test_a_variant_past_the_tolerance_is_not_shipped(mnist_bundle, tmp_path, mon
     assert sum("not shipped" in s for s in lines) == 4, lines
 
 
+@pytest.mark.slow
 def test_cli_export_fp16(mnist_bundle, tmp_path):
     r = ganflow("export", str(mnist_bundle.parent / "run"), "--out", str(tmp_path / "b"), "--fp16")
     assert "generator fp16" in r.stdout

@@ -53,6 +53,7 @@ def test_gaussian_identity_flow_gives_the_closed_form_without_torch(tmp_path):
     assert metrics["nll10k_gaussians8-test_bpd"] == pytest.approx(nats / (2 * math.log(2)), rel=1e-5)
 
 
+@pytest.mark.slow
 def test_images_are_dequantised_and_reported_in_both_units(tmp_path):
     """Identity NICE with a Gaussian prior on h = logit(y'): log p(y) = sum_i [log N(h_i) +
     log(1 - 2 alpha) - log y'_i - log(1 - y'_i)], y = (k + U) / 256 the dequantised pixels."""

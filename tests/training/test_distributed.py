@@ -133,6 +133,7 @@ FLOWGAN = ["--arch", "realnvp-mlp", "--hidden", "8", "--couplings", "2", "--crit
 FLOWGAN += ["--val-size", "256", "--val-n", "128", "--eval-samples", "256"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "command",
     [
@@ -153,6 +154,7 @@ def test_every_trainer_two_processes_equal_one(tmp_path, command):
     assert steps == [json.loads(line)["step"] for line in (one / "metrics.jsonl").read_text().splitlines()]
 
 
+@pytest.mark.slow
 def test_post_hoc_trainers_two_processes_equal_one(tiny_run, tmp_path):
     """Reweighting and the DGflow corrector over a frozen GAN, 2 gloo processes = 1 process."""
     rw = ["reweight", "--base", str(tiny_run), "--steps", "8", "--n-critic", "2", "--hidden", "16"]
