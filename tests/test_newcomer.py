@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -36,3 +39,25 @@ def test_run_sh_demo_writes_where_the_caller_is_and_overwrites(tmp_path):
         assert (tmp_path / "d" / "bundle" / "config.json").is_file()
         assert not (ROOT / "d").exists()
         assert "source " in proc.stdout and "activate" in proc.stdout
+
+
+def test_readme_fresh_shell_snippet_reaches_ganflow():
+    """The README's "how to reach ganflow" block, run as written in a new shell whose PATH does
+    not know the clone's .venv: activation puts `ganflow` on PATH, the by-path call works."""
+    venv = Path(sys.executable).parent.parent
+    if venv.resolve() != (ROOT / ".venv").resolve():
+        pytest.skip("the README block names the clone's .venv; these tests run from another environment")
+    text = (ROOT / "README.md").read_text()
+    block = re.search(r"<!-- test: fresh-shell[^\n]*-->\n```bash\n(.*?)```", text, re.S)
+    assert block, "README lost its fresh-shell block"
+    script = block.group(1) + "ganflow --version\n"
+    env = {"PATH": "/usr/bin:/bin", "HOME": os.environ.get("HOME", "/tmp")}
+    proc = subprocess.run(
+        ["bash", "--noprofile", "--norc", "-e", "-c", script],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == [f"ganflow {__version__}"] * 2
