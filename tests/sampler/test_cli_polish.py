@@ -132,7 +132,12 @@ def test_eval_checks_its_out_before_it_computes(tiny_bundle, tmp_path, monkeypat
 def _interrupt(cmd: list[str], ready) -> subprocess.CompletedProcess:
     """Start `ganflow cmd`, wait until ready() (at most 120 s), send Ctrl-C (SIGINT), wait."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "ganflow.sampler.cli", *cmd], stderr=subprocess.PIPE, text=True
+        [sys.executable, "-m", "ganflow.sampler.cli", *cmd],
+        stderr=subprocess.PIPE,
+        text=True,
+        # a suite started in the background (`cmd &`, nohup, some CI runners) passes SIGINT on as
+        # ignored, and Python then never raises KeyboardInterrupt: give the child a terminal's default
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         deadline = time.monotonic() + 120
