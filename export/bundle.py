@@ -43,6 +43,7 @@ def export_bundle(
             f"{run} holds a {meta.get('family', 'model')} without a generator: a bundle needs "
             "one (a classifier is exported by `ganflow train classifier --onnx`)"
         )
+    _check_finite(run, modules)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = make_temp_dir(out)
     try:
@@ -93,6 +94,17 @@ def export_bundle(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return manifest
+
+
+def _check_finite(run: Path, modules: dict) -> None:
+    """Refuse weights holding NaN or inf (a run that diverged before the trainer stopped on it)."""
+    for name, module in modules.items():
+        bad = [k for k, t in module.state_dict().items() if t.is_floating_point() and not t.isfinite().all()]
+        if bad:
+            raise InputError(
+                f"{run}: the {name}'s weights hold NaN or inf ({len(bad)} tensors, e.g. {bad[0]}): the "
+                "training diverged; export an earlier checkpoint (e.g. its best/) or train again"
+            )
 
 
 def _step_defaults(manifest: dict[str, Any], modules: dict, meta: dict[str, Any], log) -> None:

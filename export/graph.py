@@ -31,6 +31,7 @@ class GraphSpec:
     inputs: list[tuple[str, list[Any]]]
     outputs: list[tuple[str, list[Any]]]
     make: Callable[[int, torch.Generator], list[torch.Tensor]] | None = None  # default: N(0, 1)
+    kinks: bool = False  # outputs are gradients through ReLU-like kinks (onnx_export.KINK_FRACTION)
 
     def make_inputs(self, n: int, gen: torch.Generator) -> list[torch.Tensor]:
         """Random test inputs at batch n (inputs without a "batch" axis keep their shape)."""
@@ -74,7 +75,8 @@ def export_graph(graph: Graph, path: str | Path) -> float:
     """Export one graph to `path` (checker included), then check onnxruntime against the module
     at batch 1, 7 and 64; returns the worst max |diff| (ExportError past the tolerance)."""
     write_graph(graph, path)
-    return check_parity(graph.module, path, graph.spec.make_inputs, [n for n, _ in graph.spec.inputs])
+    spec = graph.spec
+    return check_parity(graph.module, path, spec.make_inputs, [n for n, _ in spec.inputs], kinks=spec.kinks)
 
 
 def cuda_placement(path: str | Path, entry: dict[str, Any], log) -> None:

@@ -17,6 +17,12 @@ OPSET = 18  # accepted by onnxruntime >= 1.14, so by the 1.31 the sampler target
 IR_VERSION = 10  # onnxruntime 1.31 reads IR <= 11; 10 keeps older runtimes working too
 PARITY_BATCHES = (1, 7, 64)
 ATOL, RTOL = 1e-5, 1e-4  # max |ort - torch| <= ATOL + RTOL * |torch|, elementwise (DESIGN 5)
+# Graphs whose outputs are gradients through ReLU-like activations (the DGflow/DDLS steps): a
+# pre-activation within rounding of 0 can take the other slope in onnxruntime than in torch, which
+# moves that example's whole gradient (measured: 1 example of 64 off by 2.4e-4 on a width-64 DCGAN,
+# the other 63 within 2.4e-7). Up to ceil(n * KINK_FRACTION) examples per batch may exceed the
+# tolerance, by at most KINK_ATOL; a wrong graph is off on most examples and still fails.
+KINK_FRACTION, KINK_ATOL = 1 / 32, 1e-2
 
 
 class ExportError(GanflowError):
@@ -71,9 +77,11 @@ def check_parity(
     input_names: Sequence[str],
     batches: Sequence[int] = PARITY_BATCHES,
     seed: int = 1234,
+    kinks: bool = False,
 ) -> float:
     """Run torch and onnxruntime (CPU) on fresh random inputs at each batch size; raise
-    ExportError past the tolerance. Returns the worst max |diff|."""
+    ExportError past the tolerance (with `kinks`, a few examples may take KINK_ATOL). Returns the
+    worst max |diff|."""
     import onnxruntime as ort
 
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
@@ -93,9 +101,20 @@ def check_parity(
                 raise ExportError(f"{path}: shape {o.shape} from onnxruntime, {r.shape} from torch")
             diff = np.abs(o - r)
             worst = max(worst, float(diff.max(initial=0.0)))
-            if not np.all(diff <= ATOL + RTOL * np.abs(r)):
+            if not _within(diff, r, n, kinks):
                 raise ExportError(
                     f"{path}: onnxruntime differs from torch by {diff.max():.3g} at batch {n}; "
                     "the export is wrong, please report it"
                 )
     return worst
+
+
+def _within(diff: np.ndarray, ref: np.ndarray, n: int, kinks: bool) -> bool:
+    """diff <= ATOL + RTOL |ref| everywhere, or (kinks) in all but ceil(n KINK_FRACTION) examples,
+    those within KINK_ATOL + RTOL |ref|. NaN anywhere fails."""
+    ok = diff <= ATOL + RTOL * np.abs(ref)
+    if ok.all() or not kinks or ref.ndim == 0 or ref.shape[0] != n:
+        return bool(ok.all())
+    off = ~ok.reshape(n, -1).all(axis=1)
+    loose = diff[off] <= KINK_ATOL + RTOL * np.abs(ref[off])
+    return int(off.sum()) <= int(np.ceil(n * KINK_FRACTION)) and bool(loose.all())

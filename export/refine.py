@@ -214,6 +214,7 @@ def refine_spec(d: int, path: str = "refine/model.onnx") -> GraphSpec:
         [("z", ["batch", d]), ("noise", ["batch", d]), ("eta", []), ("gamma", [])],
         [("z_next", ["batch", d])],
         make=step_inputs(d),
+        kinks=True,  # z_next holds the gradient of D(G(z)) through G's and D's (leaky) ReLUs
     )
 
 

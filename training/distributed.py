@@ -31,23 +31,24 @@ class Dist:
                 for t in list(m.parameters()) + list(m.buffers()):
                     dist.broadcast(t.data, src=0)
 
-    def average_gradients(self, module: nn.Module) -> None:
+    def average_gradients(self, module: nn.Module, loss: torch.Tensor | None = None) -> float:
         """Mean of the ranks' gradients (each a mean over its slice of the global batch): the
         single-process gradient of the global batch. This is DistributedDataParallel's reduction,
         done explicitly after backward, because the WGAN-GP penalty differentiates a gradient
-        (create_graph=True), which DDP's reducer hooks do not support."""
+        (create_graph=True), which DDP's reducer hooks do not support. `loss` (a scalar) rides in
+        the same all-reduce; returns the ranks' mean of it (nan when any rank's is not finite)."""
         if self.world == 1:
-            return
+            return 0.0 if loss is None else float(loss.detach())
         grads = [p.grad for p in module.parameters() if p.grad is not None]
-        if not grads:
-            return
-        flat = torch.cat([g.reshape(-1) for g in grads])
+        value = torch.zeros(1) if loss is None else loss.detach().reshape(1)
+        flat = torch.cat([g.reshape(-1) for g in grads] + [value.to(self.device, torch.float32)])
         dist.all_reduce(flat)
         flat /= self.world
         offset = 0
         for g in grads:
             g.copy_(flat[offset : offset + g.numel()].view_as(g))
             offset += g.numel()
+        return float(flat[-1])
 
     def all_gather(self, t: torch.Tensor) -> torch.Tensor:
         """Every rank's t [n, ...] concatenated in rank order [world * n, ...]: the global batch

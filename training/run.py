@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from ganflow.models import build_component, load_checkpoint, save_checkpoint
+from ganflow.sampler.errors import NumericsError
 from ganflow.sampler.fsio import atomic_write_bytes, remove_stale_temps
 from ganflow.sampler.version import __version__
 from ganflow.training.distributed import Dist, setup
@@ -208,10 +209,23 @@ class Run:
         return due
 
     def descend(self, loss: torch.Tensor, opt: torch.optim.Optimizer, module: nn.Module) -> None:
-        """One step of `opt` on the scalar `loss`, with `module`'s gradients averaged over the ranks."""
+        """One step of `opt` on the scalar `loss`, with `module`'s gradients averaged over the ranks.
+        A loss that is not finite (on any rank) stops the run before the step: the weights stay
+        finite and the last checkpoint is the run's."""
         opt.zero_grad(set_to_none=True)
         loss.backward()
-        self.dist.average_gradients(module)
+        mean = self.dist.average_gradients(module, loss)
+        if not math.isfinite(mean):
+            name = next((k for k, m in self.modules.items() if m is module), type(module).__name__)
+            kept = (
+                f"{self.dir} keeps its last checkpoint (step {self.meta['summary']['step']})"
+                if (self.dir / "config.json").is_file()
+                else "no checkpoint was written"
+            )
+            raise NumericsError(
+                f"training diverged: the {name}'s loss is {mean} at step {self.step}; {kept}; "
+                "train again with lower learning rates (e.g. --lr-d, --lr-g) or another loss"
+            )
         opt.step()
 
     # --- rank 0's writes ------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import onnx
 import pytest
 import torch
@@ -64,3 +65,59 @@ def test_parity_catches_a_wrong_graph(tmp_path):
         module.net[-1].bias += 1e-2  # the torch module no longer matches the graph
     with pytest.raises(ExportError, match="differs from torch"):
         check_parity(module, path, spec.make_inputs, ["x"])
+
+
+def test_export_refuses_non_finite_weights(tiny_run, tmp_path):
+    """A checkpoint holding NaN (a run that diverged) is refused in one line naming the component,
+    before any graph is built; nothing is written at --out."""
+    import shutil
+
+    from safetensors import safe_open
+    from safetensors.torch import load_file, save_file
+
+    from ganflow.export import export_bundle
+    from ganflow.sampler.errors import InputError
+
+    run = tmp_path / "run"
+    shutil.copytree(tiny_run, run)
+    weights = load_file(run / "model.safetensors")
+    key = next(k for k in weights if k.startswith("critic.") and k.endswith("weight"))
+    weights[key][0] = float("nan")
+    with safe_open(str(run / "model.safetensors"), framework="pt") as f:
+        metadata = f.metadata()
+    save_file(weights, run / "model.safetensors", metadata=metadata)
+    with pytest.raises(InputError, match=r"the critic's weights hold NaN or inf .* training diverged"):
+        export_bundle(run, tmp_path / "bundle", log=lambda *a: None)
+    assert not (tmp_path / "bundle").exists() and [p.name for p in tmp_path.iterdir()] == ["run"]
+
+
+@pytest.mark.parametrize(
+    "off,by,kinks,ok",
+    [
+        ([], 0.0, False, True),
+        ([56], 2.4e-4, False, False),  # the width-64 DCGAN's DGflow step: one example took another slope
+        ([56], 2.4e-4, True, True),
+        ([3, 20], 2.4e-4, True, True),  # ceil(64 / 32) = 2 examples may
+        ([3, 20, 40], 2.4e-4, True, False),  # a wrong graph is off on many examples
+        ([56], 0.1, True, False),  # and no example by more than KINK_ATOL
+        ([56], float("nan"), True, False),
+    ],
+)
+def test_kink_tolerance_of_gradient_graphs(off, by, kinks, ok):
+    from ganflow.export.onnx_export import _within
+
+    ref = np.random.default_rng(0).standard_normal((64, 16)).astype(np.float32)
+    diff = np.full_like(ref, 1e-7)
+    diff[off] = by
+    assert _within(diff, ref, 64, kinks) is ok
+
+
+def test_step_graphs_declare_kinks():
+    from ganflow.export.refine import refine_spec
+
+    assert (
+        refine_spec(4).kinks
+        and not EXPORTERS.get("critic")(build_component("critic", {"arch": "mlp", "data_shape": [2]}))[
+            0
+        ].spec.kinks
+    )

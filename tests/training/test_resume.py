@@ -7,9 +7,12 @@ import json
 import pytest
 import torch
 
-from ganflow.models import load_checkpoint
+from ganflow.models import build_component, load_checkpoint
 from ganflow.sampler.data import load_dataset
+from ganflow.sampler.errors import NumericsError
 from ganflow.training import TrainConfig, default_components, train_gan
+from ganflow.training.run import Run
+from tests.conftest import ganflow
 
 
 def _cfg(loss: str, steps: int) -> TrainConfig:
@@ -74,3 +77,35 @@ def test_no_pickle_in_state(tiny_run):
         keys = list(f.keys())
     assert any(k.startswith("opt.generator.state.") for k in keys)
     assert "rng.train" in keys
+
+
+def test_a_diverging_run_stops_with_one_line_and_finite_weights(tmp_path):
+    """A non-finite loss stops the run before the optimizer step: one line naming the network, the
+    step and what to do; the last checkpoint stays finite and loadable."""
+    critic = default_components(load_dataset("gaussians8").spec)["critic"]
+    run = Run(tmp_path / "r", device="cpu")
+    net = build_component("critic", critic)
+    opt = torch.optim.SGD(net.parameters(), lr=1.0)
+    run.begin({"critic": net}, {"critic": opt}, {}, samples=False)
+    run.describe({"components": {"critic": critic}})
+    run.checkpoint({})
+    before = [p.detach().clone() for p in net.parameters()]
+    loss = (net(torch.ones(4, 2)) * float("nan")).sum()
+    with pytest.raises(
+        NumericsError, match=r"the critic's loss is nan at step 0; .* keeps its last checkpoint"
+    ):
+        run.descend(loss, opt, net)
+    assert all(torch.equal(p, b) for p, b in zip(net.parameters(), before, strict=True))
+    _, weights = load_checkpoint(tmp_path / "r")
+    assert all(torch.isfinite(t).all() for comp in weights.values() for t in comp.values())
+
+
+def test_cli_divergence_is_one_line(tmp_path):
+
+    args = ["train", "gan", "--data", "gaussians8", "--out", str(tmp_path / "d"), "--loss", "f:kl"]
+    args += ["--lr-d", "1000", "--lr-g", "1000", "--steps", "20", "--batch-size", "32"]
+    r = ganflow(*args, check=False)
+    assert r.returncode != 0
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: training diverged: the critic's loss is")
+    assert "no checkpoint was written" in lines[0]
