@@ -43,7 +43,8 @@ def one_run(args: argparse.Namespace, loss: str, seed: int) -> dict:
         if not (run / "config.json").exists():
             ganflow(
                 "train", "gan", "--data", args.data, "--out", str(run), "--loss", loss,
-                "--arch", "dcgan", "--width", str(args.width), "--steps", str(args.steps),
+                "--arch", "dcgan", *(["--width", str(args.width)] if args.width else []),
+                "--steps", str(args.steps),
                 "--seed", str(seed), "--eval-every", str(args.steps), "--sample-every", str(args.steps),
                 "--ckpt-every", str(args.steps), "--device", args.device, "--no-progress",
             )  # fmt: skip
@@ -90,7 +91,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", required=True)
     ap.add_argument("--steps", type=int, default=1000)
-    ap.add_argument("--width", type=int, default=64)
+    ap.add_argument("--width", type=int, default=None, help="G and D base channels (default: the trainer's)")
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("--losses", nargs="+", default=LOSSES)
     ap.add_argument("--reference", default="f:gan", help="the loss paired differences are taken to")
