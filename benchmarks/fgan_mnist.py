@@ -45,6 +45,7 @@ def one_run(args: argparse.Namespace, loss: str, seed: int) -> dict:
                 "train", "gan", "--data", args.data, "--out", str(run), "--loss", loss,
                 "--arch", "dcgan", *(["--width", str(args.width)] if args.width else []),
                 "--steps", str(args.steps),
+                *(["--lr-d", str(args.lr), "--lr-g", str(args.lr)] if args.lr else []),
                 "--seed", str(seed), "--eval-every", str(args.steps), "--sample-every", str(args.steps),
                 "--ckpt-every", str(args.steps), "--device", args.device, "--no-progress",
             )  # fmt: skip
@@ -92,6 +93,7 @@ def main() -> None:
     ap.add_argument("--data", required=True)
     ap.add_argument("--steps", type=int, default=1000)
     ap.add_argument("--width", type=int, default=None, help="G and D base channels (default: the trainer's)")
+    ap.add_argument("--lr", type=float, default=None, help="Adam lr of G and D (default: the trainer's)")
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("--losses", nargs="+", default=LOSSES)
     ap.add_argument("--reference", default="f:gan", help="the loss paired differences are taken to")
@@ -105,7 +107,7 @@ def main() -> None:
     result = {
         "command": " ".join(["python", *sys.argv]),
         "python": platform.python_version(),
-        "setting": {"arch": "dcgan", "width": args.width, "steps": args.steps, "ema": None,
+        "setting": {"arch": "dcgan", "width": args.width, "steps": args.steps, "ema": None, "lr": args.lr,
                     "samples": 10000, "split": "mnist-test", "seeds": args.seeds},
         "runs": {loss: {} for loss in args.losses},
     }  # fmt: skip
