@@ -15,11 +15,14 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from spread import summary  # benchmarks/spread.py (this script's folder is on sys.path)
+
+from ganflow.sampler.fsio import atomic_write_text
 
 LOSSES = ["f:gan", "f:kl", "f:rkl", "f:pearson", "f:hellinger", "f:js"]
 METRICS = ("fid10k_mnist-test", "is10k", "precision10k_k3_mnist-test", "recall10k_k3_mnist-test")
@@ -61,14 +64,6 @@ def one_run(args: argparse.Namespace, loss: str, seed: int) -> dict:
         return {"error": str(e), "seconds": time.perf_counter() - t0}
 
 
-def mean_std(xs: list[float]) -> dict:
-    return {
-        "mean": statistics.fmean(xs),
-        "std_ddof1": statistics.stdev(xs) if len(xs) > 1 else None,
-        "n": len(xs),
-    }
-
-
 def summarise(runs: dict, losses: list[str], seeds: list[int], reference: str) -> dict:
     """Per loss and metric: mean ± std over seeds, and loss minus reference paired by seed."""
     out = {}
@@ -77,13 +72,13 @@ def summarise(runs: dict, losses: list[str], seeds: list[int], reference: str) -
         row = {"seeds_ok": ok, "seeds_failed": [s for s in seeds if s not in ok]}
         for m in METRICS:
             xs = [runs[loss][str(s)]["metrics"][m] for s in ok]
-            row[m] = mean_std(xs) if xs else None
+            row[m] = summary(xs) if xs else None
             paired = [
                 runs[loss][str(s)]["metrics"][m] - runs[reference][str(s)]["metrics"][m]
                 for s in ok
                 if "metrics" in runs[reference].get(str(s), {})
             ]
-            row[f"{m}_minus_{reference}"] = mean_std(paired) if paired and loss != reference else None
+            row[f"{m}_minus_{reference}"] = summary(paired) if paired and loss != reference else None
         out[loss] = row
     return out
 
@@ -116,7 +111,7 @@ def main() -> None:
             result["runs"][loss][str(seed)] = r = one_run(args, loss, seed)
             print(seed, loss, r, flush=True)
             result["summary"] = summarise(result["runs"], args.losses, args.seeds, args.reference)
-            Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+            atomic_write_text(args.out, json.dumps(result, indent=2) + "\n")
 
 
 if __name__ == "__main__":

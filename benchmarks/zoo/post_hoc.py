@@ -24,6 +24,10 @@ from ganflow.sampler.pipeline import Pipeline
 from ganflow.sampler.runtime import Runtime
 from ganflow.sampler.stages import options_from_flat
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/: the shared spread helpers
+
+from spread import paired, summary  # noqa: E402
+
 TEST_METRICS = ["fid", "is", "prdc"]
 
 
@@ -34,19 +38,6 @@ def draw(bundle, runtime: Runtime, method: str, seed: int, n: int, **flat) -> tu
     for lo, _, batch in pipe.generate(n, 500):
         x[lo : lo + len(batch)] = batch
     return x, {**pipe.stats, "wall_s": time.perf_counter() - t0}
-
-
-def summary(values: list[float]) -> dict:
-    v = np.asarray(values, float)
-    return {"mean": float(v.mean()), "std_ddof1": float(v.std(ddof=1)) if len(v) > 1 else None, "n": len(v)}
-
-
-def paired(a: list[float], b: list[float]) -> dict:
-    """b - a per seed: mean, sample std (ddof=1), n and the paired t statistic."""
-    d = np.asarray(b, float) - np.asarray(a, float)
-    s = summary(list(d))
-    s["t"] = float(d.mean() / (d.std(ddof=1) / np.sqrt(len(d)))) if len(d) > 1 and d.std(ddof=1) > 0 else None
-    return s
 
 
 def main() -> None:
