@@ -4,7 +4,9 @@ precision/recall/density/coverage of 10k plain samples in the shipped classifier
 
 Usage: python benchmarks/zoo/evaluate.py RUN [RUN ...] --data ../shared/data/mnist.npz
          [--out benchmarks/results/zoo_mnist.json] [--n 10000] [--final] [--methods plain flow]
-(`--methods`: sampling methods to evaluate each run with, e.g. `flow` for a FIS-GAN's prior Q.)
+         [--metrics fid is prdc nll]
+(`--methods`: sampling methods to evaluate each run with, e.g. `flow` for a FIS-GAN's prior Q;
+`--metrics`: add `nll` for a Flow-GAN, the test images' likelihood in nats/image and bits/dim.)
 Prints one row per run and writes the JSON (and a .md table beside it).
 """
 
@@ -25,7 +27,9 @@ from ganflow.sampler.sample import SampleOptions
 METRICS = ["fid", "is", "prdc"]
 
 
-def evaluate_run(run: Path, data: str, n: int, final: bool, work: Path, method: str = "plain") -> dict:
+def evaluate_run(
+    run: Path, data: str, n: int, final: bool, work: Path, method: str = "plain", metrics: list[str] = METRICS
+) -> dict:
     ckpt = run if final or not (run / "best" / "config.json").is_file() else run / "best"
     meta = json.loads((ckpt / "config.json").read_text())
     bundle = work / f"{run.name}-{'final' if ckpt == run else 'best'}"
@@ -37,7 +41,7 @@ def evaluate_run(run: Path, data: str, n: int, final: bool, work: Path, method: 
         data,
         "test",
         n,
-        METRICS,
+        metrics,
         sampling=SampleOptions(method=method, seed=0, runtime=RuntimeOptions("cpu")),
     )
     return {
@@ -62,11 +66,12 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=Path("benchmarks/results/zoo_mnist.json"))
     ap.add_argument("--work", type=Path, default=Path("runs/zoo/bundles"))
     ap.add_argument("--methods", nargs="+", default=["plain"])
+    ap.add_argument("--metrics", nargs="+", default=METRICS)
     a = ap.parse_args()
     a.work.mkdir(parents=True, exist_ok=True)
     rows = []
     for run, method in ((r, m) for r in a.runs for m in a.methods):
-        row = evaluate_run(run, a.data, a.n, a.final, a.work, method)
+        row = evaluate_run(run, a.data, a.n, a.final, a.work, method, a.metrics)
         rows.append(row)
         print(
             run,
@@ -82,7 +87,7 @@ def main() -> None:
     lines = [f"`{result['command']}`", "", "| run | method | checkpoint | step | " + " | ".join(keys) + " |"]
     lines.append("|" + " --- |" * (4 + len(keys)))
     for r in rows:
-        vals = " | ".join(f"{r['metrics'][k]:.4g}" for k in keys)
+        vals = " | ".join(f"{r['metrics'][k]:.4g}" if k in r["metrics"] else "-" for k in keys)
         name, method = Path(r["run"]).name, r.get("method", "plain")
         lines.append(f"| {name} | {method} | {r['checkpoint']} | {r['step']} | {vals} |")
     atomic_write_text(a.out.with_suffix(".md"), "\n".join(lines) + "\n")

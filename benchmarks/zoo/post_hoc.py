@@ -2,9 +2,10 @@
 sampling seed, paired differences against plain sampling from the same seed, DGflow's eta chosen
 on the *training* split (FID of 2k samples against train images), never on the test metric.
 
-Usage: python benchmarks/zoo/post_hoc.py --base BUNDLE --reweighted BUNDLE --data ../shared/data/mnist.npz
+Usage: python benchmarks/zoo/post_hoc.py --base BUNDLE [--reweighted BUNDLE] --data ../shared/data/mnist.npz
          [--n 10000] [--seeds 0 1 2] [--etas 0.01 0.03 0.1] [--out benchmarks/results/zoo_post_hoc.json]
-BUNDLE: `ganflow export` outputs (the base GAN with its refine graph; the reweighting run of it).
+BUNDLE: `ganflow export` outputs (the base GAN with its refine graph, e.g. a WGAN-GP critic with its
+corrector; the reweighting run of it). Without --reweighted there is no LatentRS arm.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ def draw(bundle, runtime: Runtime, method: str, seed: int, n: int, **flat) -> tu
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--base", required=True)
-    ap.add_argument("--reweighted", required=True)
+    ap.add_argument("--reweighted", help="a reweighting run's bundle: adds the LatentRS arm")
     ap.add_argument("--data", required=True)
     ap.add_argument("--n", type=int, default=10_000)
     ap.add_argument("--val-n", type=int, default=2000)
@@ -52,7 +53,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=Path("benchmarks/results/zoo_post_hoc.json"))
     a = ap.parse_args()
     rt = Runtime("cpu")
-    base, rw = open_bundle(a.base), open_bundle(a.reweighted)
+    base = open_bundle(a.base)
     val = make_evaluator(a.data, "train")  # selection: training images, not the test split
     test = make_evaluator(a.data, "test")
     # 1. eta on the training split, seed 100 (not one of the reported seeds)
@@ -63,7 +64,9 @@ def main() -> None:
         print(f"eta {eta:g}: {selection[eta]}", flush=True)
     best_eta = min(a.etas, key=lambda e: next(iter(selection[e].values())))
     default_eta = base.defaults("dgflow")["eta"]
-    arms = {"plain": (base, "plain", {}), "latent-rs": (rw, "latent-rs", {})}
+    arms = {"plain": (base, "plain", {})}
+    if a.reweighted:
+        arms["latent-rs"] = (open_bundle(a.reweighted), "latent-rs", {})
     if best_eta == default_eta:
         arms[f"dgflow eta {default_eta:g} (default; also chosen on train split)"] = (base, "dgflow", {})
     else:
