@@ -9,5 +9,6 @@ run="$ZOO_OUT/dcgan-wgan-s$seed"
 $GANFLOW train gan --data "$MNIST" --out "$run" --seed "$seed" \
   --arch dcgan --width 64 --loss wgan-gp --ema 0.999 --lr-g 1e-4 --lr-d 1e-4 --beta1 0.5 --beta2 0.9 \
   --steps 6000 --eval-every 1000 --sample-every 2000 --ckpt-every 250 --log-every 100 --no-progress "$@"
+base="$run"; [ -f "$run/best/config.json" ] && base="$run/best"  # the checkpoint that evaluate.py exports
 [ -f "$run-corr/config.json" ] && resume=--resume || resume=
-exec $GANFLOW train corrector --base "$run" --out "$run-corr" --steps 2000 --seed "$seed" $resume
+exec $GANFLOW train corrector --base "$base" --data "$MNIST" --out "$run-corr" --steps 2000 --seed "$seed" $resume
