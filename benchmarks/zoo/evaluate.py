@@ -4,9 +4,11 @@ precision/recall/density/coverage of 10k plain samples in the shipped classifier
 
 Usage: python benchmarks/zoo/evaluate.py RUN [RUN ...] --data ../shared/data/mnist.npz
          [--out benchmarks/results/zoo_mnist.json] [--n 10000] [--final] [--methods plain flow]
-         [--metrics fid is prdc nll]
+         [--metrics fid is prdc nll] [--seeds 0 1 2]
 (`--methods`: sampling methods to evaluate each run with, e.g. `flow` for a FIS-GAN's prior Q;
-`--metrics`: add `nll` for a Flow-GAN, the test images' likelihood in nats/image and bits/dim.)
+`--metrics`: add `nll` for a Flow-GAN, the test images' likelihood in nats/image and bits/dim;
+`--seeds`: sampling seeds, 10k samples each; with more than one, the JSON's `summary` holds each
+run and method's mean and sample std (ddof=1) over them, n said.)
 Prints one row per run and writes the JSON (and a .md table beside it).
 """
 
@@ -24,11 +26,22 @@ from ganflow.sampler.fsio import atomic_write_text
 from ganflow.sampler.runtime import RuntimeOptions
 from ganflow.sampler.sample import SampleOptions
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/: the shared spread helpers
+
+from spread import summary  # noqa: E402
+
 METRICS = ["fid", "is", "prdc"]
 
 
 def evaluate_run(
-    run: Path, data: str, n: int, final: bool, work: Path, method: str = "plain", metrics: list[str] = METRICS
+    run: Path,
+    data: str,
+    n: int,
+    final: bool,
+    work: Path,
+    method: str = "plain",
+    metrics: list[str] = METRICS,
+    seed: int = 0,
 ) -> dict:
     ckpt = run if final or not (run / "best" / "config.json").is_file() else run / "best"
     meta = json.loads((ckpt / "config.json").read_text())
@@ -42,12 +55,13 @@ def evaluate_run(
         "test",
         n,
         metrics,
-        sampling=SampleOptions(method=method, seed=0, runtime=RuntimeOptions("cpu")),
+        sampling=SampleOptions(method=method, seed=seed, runtime=RuntimeOptions("cpu")),
     )
     return {
         "run": str(run),
         "checkpoint": "best" if ckpt != run else "final",
         "method": method,
+        "seed": seed,
         "step": meta["summary"]["step"],
         "selected_by": meta.get("selected_by"),
         "train": meta.get("train", {}),
@@ -67,29 +81,47 @@ def main() -> None:
     ap.add_argument("--work", type=Path, default=Path("runs/zoo/bundles"))
     ap.add_argument("--methods", nargs="+", default=["plain"])
     ap.add_argument("--metrics", nargs="+", default=METRICS)
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0], help="sampling seeds")
     a = ap.parse_args()
     a.work.mkdir(parents=True, exist_ok=True)
     rows = []
-    for run, method in ((r, m) for r in a.runs for m in a.methods):
-        row = evaluate_run(run, a.data, a.n, a.final, a.work, method, a.metrics)
+    for run, method, seed in ((r, m, s) for r in a.runs for m in a.methods for s in a.seeds):
+        row = evaluate_run(run, a.data, a.n, a.final, a.work, method, a.metrics, seed)
         rows.append(row)
         print(
             run,
             method,
+            f"seed {seed}",
             row["checkpoint"],
             row["step"],
             {k: round(v, 4) for k, v in row["metrics"].items()},
             flush=True,
         )
-    result = {"command": "python " + " ".join(sys.argv), "n": a.n, "split": "test", "rows": rows}
+    groups: dict[str, list[dict]] = {}
+    for r in rows:
+        groups.setdefault(f"{Path(r['run']).name} {r['method']}", []).append(r["metrics"])
+    result = {
+        "command": "python " + " ".join(sys.argv),
+        "n": a.n,
+        "split": "test",
+        "seeds": a.seeds,
+        "rows": rows,
+        "summary": {g: {k: summary([m[k] for m in ms]) for k in ms[0]} for g, ms in groups.items()},
+    }
     atomic_write_text(a.out, json.dumps(result, indent=2, sort_keys=True) + "\n")
     keys = sorted({k for r in rows for k in r["metrics"]})
-    lines = [f"`{result['command']}`", "", "| run | method | checkpoint | step | " + " | ".join(keys) + " |"]
-    lines.append("|" + " --- |" * (4 + len(keys)))
+    lines = [f"`{result['command']}`", "", "| run | method | seed | checkpoint | step | " + " | ".join(keys) + " |"]
+    lines.append("|" + " --- |" * (5 + len(keys)))
     for r in rows:
         vals = " | ".join(f"{r['metrics'][k]:.4g}" if k in r["metrics"] else "-" for k in keys)
         name, method = Path(r["run"]).name, r.get("method", "plain")
-        lines.append(f"| {name} | {method} | {r['checkpoint']} | {r['step']} | {vals} |")
+        lines.append(f"| {name} | {method} | {r.get('seed', 0)} | {r['checkpoint']} | {r['step']} | {vals} |")
+    if len(a.seeds) > 1:
+        lines += ["", f"Mean ± sample std (ddof=1) over the {len(a.seeds)} sampling seeds (one trained model each):", ""]
+        lines += ["| run, method | " + " | ".join(keys) + " |", "|" + " --- |" * (1 + len(keys))]
+        for g, ss in result["summary"].items():
+            vals = " | ".join(f"{ss[k]['mean']:.4g} ± {ss[k]['std_ddof1']:.2g}" if k in ss else "-" for k in keys)
+            lines.append(f"| {g} | {vals} |")
     atomic_write_text(a.out.with_suffix(".md"), "\n".join(lines) + "\n")
 
 
