@@ -68,10 +68,15 @@ def main() -> None:
     if a.reweighted:
         arms["latent-rs"] = (open_bundle(a.reweighted), "latent-rs", {})
     if best_eta == default_eta:
-        arms[f"dgflow eta {default_eta:g} (default; also chosen on train split)"] = (base, "dgflow", {})
+        default_arm = chosen_arm = f"dgflow eta {default_eta:g} (default; also chosen on train split)"
+        arms[default_arm] = (base, "dgflow", {})
     else:
-        arms[f"dgflow eta {default_eta:g} (default)"] = (base, "dgflow", {})
-        arms[f"dgflow eta {best_eta:g} (chosen on train split)"] = (base, "dgflow", {"dg_eta": best_eta})
+        default_arm, chosen_arm = f"dgflow eta {default_eta:g} (default)", f"dgflow eta {best_eta:g} (chosen on train split)"
+        arms[default_arm] = (base, "dgflow", {})
+        arms[chosen_arm] = (base, "dgflow", {"dg_eta": best_eta})
+    roles = {"plain": "plain", "dgflow-default": default_arm, "dgflow-chosen": chosen_arm}  # role -> arm, for pooling
+    if a.reweighted:
+        roles["latent-rs"] = "latent-rs"
     rows: dict[str, list[dict]] = {k: [] for k in arms}
     for seed in a.seeds:
         for name, (bundle, method, flat) in arms.items():
@@ -87,6 +92,7 @@ def main() -> None:
         "reweighted": a.reweighted,
         "n": a.n,
         "seeds": a.seeds,
+        "roles": roles,
         "eta_selection": {"split": "train", "n": a.val_n, "seed": 100, "fid": selection, "chosen": best_eta},
         "rows": rows,
         "summary": {
