@@ -110,17 +110,20 @@ def main() -> None:
     }
     atomic_write_text(a.out, json.dumps(result, indent=2, sort_keys=True) + "\n")
     keys = sorted({k for r in rows for k in r["metrics"]})
-    lines = [f"`{result['command']}`", "", "| run | method | seed | checkpoint | step | " + " | ".join(keys) + " |"]
+    head = "| run | method | seed | checkpoint | step | " + " | ".join(keys) + " |"
+    lines = [f"`{result['command']}`", "", head]
     lines.append("|" + " --- |" * (5 + len(keys)))
     for r in rows:
         vals = " | ".join(f"{r['metrics'][k]:.4g}" if k in r["metrics"] else "-" for k in keys)
         name, method = Path(r["run"]).name, r.get("method", "plain")
         lines.append(f"| {name} | {method} | {r.get('seed', 0)} | {r['checkpoint']} | {r['step']} | {vals} |")
     if len(a.seeds) > 1:
-        lines += ["", f"Mean ± sample std (ddof=1) over the {len(a.seeds)} sampling seeds (one trained model each):", ""]
+        n = len(a.seeds)
+        lines += ["", f"Mean ± sample std (ddof=1) over the {n} sampling seeds (one trained model each):", ""]
         lines += ["| run, method | " + " | ".join(keys) + " |", "|" + " --- |" * (1 + len(keys))]
         for g, ss in result["summary"].items():
-            vals = " | ".join(f"{ss[k]['mean']:.4g} ± {ss[k]['std_ddof1']:.2g}" if k in ss else "-" for k in keys)
+            cell = "{mean:.4g} ± {std_ddof1:.2g}".format
+            vals = " | ".join(cell(**ss[k]) if k in ss else "-" for k in keys)
             lines.append(f"| {g} | {vals} |")
     atomic_write_text(a.out.with_suffix(".md"), "\n".join(lines) + "\n")
 

@@ -71,10 +71,12 @@ def main() -> None:
         default_arm = chosen_arm = f"dgflow eta {default_eta:g} (default; also chosen on train split)"
         arms[default_arm] = (base, "dgflow", {})
     else:
-        default_arm, chosen_arm = f"dgflow eta {default_eta:g} (default)", f"dgflow eta {best_eta:g} (chosen on train split)"
+        default_arm = f"dgflow eta {default_eta:g} (default)"
+        chosen_arm = f"dgflow eta {best_eta:g} (chosen on train split)"
         arms[default_arm] = (base, "dgflow", {})
         arms[chosen_arm] = (base, "dgflow", {"dg_eta": best_eta})
-    roles = {"plain": "plain", "dgflow-default": default_arm, "dgflow-chosen": chosen_arm}  # role -> arm, for pooling
+    # role -> arm, so that the files of several training seeds can be pooled
+    roles = {"plain": "plain", "dgflow-default": default_arm, "dgflow-chosen": chosen_arm}
     if a.reweighted:
         roles["latent-rs"] = "latent-rs"
     rows: dict[str, list[dict]] = {k: [] for k in arms}
