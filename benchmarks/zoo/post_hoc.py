@@ -6,6 +6,8 @@ Usage: python benchmarks/zoo/post_hoc.py --base BUNDLE [--reweighted BUNDLE] --d
          [--n 10000] [--seeds 0 1 2] [--etas 0.01 0.03 0.1] [--out benchmarks/results/zoo_post_hoc.json]
 BUNDLE: `ganflow export` outputs (the base GAN with its refine graph, e.g. a WGAN-GP critic with its
 corrector; the reweighting run of it). Without --reweighted there is no LatentRS arm.
+The file is rewritten after the eta selection and after each sampling seed; the same command run
+again (same setting) continues from it, so a stopped session loses at most one seed's work.
 """
 
 from __future__ import annotations
@@ -56,9 +58,13 @@ def main() -> None:
     base = open_bundle(a.base)
     val = make_evaluator(a.data, "train")  # selection: training images, not the test split
     test = make_evaluator(a.data, "test")
+    setting = {"base": a.base, "reweighted": a.reweighted, "n": a.n, "val_n": a.val_n, "etas": a.etas}
+    done = json.loads(a.out.read_text()) if a.out.is_file() else {}
+    if done.get("setting") != setting:  # the file is from another setting (or none): start afresh
+        done = {}
     # 1. eta on the training split, seed 100 (not one of the reported seeds)
-    selection = {}
-    for eta in a.etas:
+    selection = {float(k): v for k, v in done.get("eta_selection", {}).get("fid", {}).items()}
+    for eta in (e for e in a.etas if e not in selection):
         x, _ = draw(base, rt, "dgflow", 100, a.val_n, dg_eta=eta)
         selection[eta] = val(x, ["fid"])
         print(f"eta {eta:g}: {selection[eta]}", flush=True)
@@ -79,35 +85,68 @@ def main() -> None:
     roles = {"plain": "plain", "dgflow-default": default_arm, "dgflow-chosen": chosen_arm}
     if a.reweighted:
         roles["latent-rs"] = "latent-rs"
-    rows: dict[str, list[dict]] = {k: [] for k in arms}
+    # 2. each sampling seed, all arms; the file is rewritten after every seed, and a re-run with the
+    # same setting continues after the last seed it holds
+    rows: dict[str, list[dict]] = {
+        k: [r for r in done.get("rows", {}).get(k, []) if r["seed"] in a.seeds] for k in arms
+    }
+    write(a, rows, setting, roles, selection, best_eta)  # the eta selection survives a stop
     for seed in a.seeds:
+        if all(any(r["seed"] == seed for r in rows[k]) for k in arms):
+            continue
         for name, (bundle, method, flat) in arms.items():
             x, stats = draw(bundle, rt, method, seed, a.n, **flat)
             m = test(x, [k for k in TEST_METRICS if k in test.applicable()])
             keep = ("proposals", "accepted", "wall_s", "dgflow_steps")
+            rows[name] = [r for r in rows[name] if r["seed"] != seed]
             rows[name].append({"seed": seed, **m, **{k: stats[k] for k in keep if k in stats}})
             print(f"seed {seed} {name}: " + " ".join(f"{k}={v:.4g}" for k, v in m.items()), flush=True)
-    keys = [k for k in rows["plain"][0] if k not in ("seed", "wall_s")]
-    result = {
+        write(a, rows, setting, roles, selection, best_eta)
+
+
+def write(a, rows: dict, setting: dict, roles: dict, selection: dict, best_eta: float) -> None:
+    eta_selection = {"split": "train", "n": a.val_n, "seed": 100, "fid": selection, "chosen": best_eta}
+    complete = all(any(r["seed"] == t for r in rows["plain"]) for t in a.seeds)
+    result = report(rows, setting, roles, eta_selection, complete) if rows["plain"] else {}
+    doc = {
         "command": "python " + " ".join(sys.argv),
-        "base": a.base,
-        "reweighted": a.reweighted,
-        "n": a.n,
-        "seeds": a.seeds,
+        "setting": setting,
+        "eta_selection": eta_selection,
+        **result,
+    }
+    atomic_write_text(a.out, json.dumps(doc, indent=2, sort_keys=True) + "\n")
+    print(f"wrote {a.out} (seeds so far: {[r['seed'] for r in rows['plain']]})", flush=True)
+
+
+def report(
+    rows: dict[str, list[dict]], setting: dict, roles: dict, eta_selection: dict, complete: bool
+) -> dict:
+    """The results file: per-seed rows, each arm's mean and sample std, and arm minus plain paired
+    by sampling seed (over the seeds that every arm has)."""
+    seeds = sorted(r["seed"] for r in rows["plain"])
+    by_seed = {arm: {r["seed"]: r for r in rs} for arm, rs in rows.items()}
+    keys = [k for k in rows["plain"][0] if k not in ("seed", "wall_s")]
+    return {
+        **setting,
+        "setting": setting,
+        "seeds": seeds,
+        "complete": complete,
         "roles": roles,
-        "eta_selection": {"split": "train", "n": a.val_n, "seed": 100, "fid": selection, "chosen": best_eta},
-        "rows": rows,
+        "eta_selection": eta_selection,
+        "rows": {arm: sorted(rs, key=lambda r: r["seed"]) for arm, rs in rows.items()},
         "summary": {
             arm: {k: summary([r[k] for r in rs]) for k in keys if k in rs[0]} for arm, rs in rows.items()
         },
         "paired_vs_plain": {
-            arm: {k: paired([r[k] for r in rows["plain"]], [r[k] for r in rs]) for k in keys if k in rs[0]}
+            arm: {
+                k: paired([by_seed["plain"][s][k] for s in seeds], [by_seed[arm][s][k] for s in seeds])
+                for k in keys
+                if k in rs[0]
+            }
             for arm, rs in rows.items()
             if arm != "plain"
         },
     }
-    atomic_write_text(a.out, json.dumps(result, indent=2, sort_keys=True) + "\n")
-    print(f"wrote {a.out}")
 
 
 if __name__ == "__main__":
