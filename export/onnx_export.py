@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 import warnings
 from collections.abc import Callable, Sequence
@@ -23,6 +24,11 @@ ATOL, RTOL = 1e-5, 1e-4  # max |ort - torch| <= ATOL + RTOL * |torch|, elementwi
 # the other 63 within 2.4e-7). Up to ceil(n * KINK_FRACTION) examples per batch may exceed the
 # tolerance, by at most KINK_ATOL; a wrong graph is off on most examples and still fails.
 KINK_FRACTION, KINK_ATOL = 1 / 32, 1e-2
+# A batch past the tolerance is checked again against the module run in float64: onnxruntime may be
+# up to FP32_ERROR_FACTOR times torch float32's worst error on that batch from float64, plus the
+# tolerance. Two float32 implementations accumulate in different orders; on the hybrid Flow-GAN
+# (zoo/flowgan-hybrid-s0) torch fp32 is 1.5e-5 from fp64 and onnxruntime 2.1e-5 at batch 64.
+FP32_ERROR_FACTOR = 2.0
 
 
 class ExportError(GanflowError):
@@ -81,7 +87,12 @@ def check_parity(
 ) -> float:
     """Run torch and onnxruntime (CPU) on fresh random inputs at each batch size; raise
     ExportError past the tolerance (with `kinks`, a few examples may take KINK_ATOL). Returns the
-    worst max |diff|."""
+    worst max |ort - torch|.
+
+    A batch past the tolerance is checked once more against the module in float64: it passes
+    when |ort - fp64| <= tolerance + FP32_ERROR_FACTOR * max |torch - fp64|, i.e. onnxruntime's
+    float32 error is of the size of torch's own. This admits a badly conditioned network (an
+    adversarially trained flow) and still refuses a wrong graph, which is off from both."""
     import onnxruntime as ort
 
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
@@ -90,31 +101,58 @@ def check_parity(
     module.eval()
     for n in batches:
         inputs = make_inputs(n, gen)
-        with torch.no_grad():
-            ref = module(*inputs)
-        refs = [ref] if torch.is_tensor(ref) else list(ref)
+        refs = _outputs(module, inputs)
         feeds = {name: t.numpy() for name, t in zip(input_names, inputs, strict=True)}
         outs = session.run(None, feeds)
+        misses = []
         for r, o in zip(refs, outs, strict=True):
-            r = r.numpy()
             if r.shape != o.shape:
                 raise ExportError(f"{path}: shape {o.shape} from onnxruntime, {r.shape} from torch")
             diff = np.abs(o - r)
             worst = max(worst, float(diff.max(initial=0.0)))
-            if not _within(diff, r, n, kinks):
+            misses.append(not _within(diff, r, n, kinks))
+        if not any(misses):
+            continue
+        refs64 = _float64_outputs(module, inputs) or [None] * len(refs)
+        for r, o, miss, r64 in zip(refs, outs, misses, refs64, strict=True):
+            if miss and (r64 is None or not _within(np.abs(o - r64), r64, n, kinks, _slack(r, r64))):
+                also = "" if r64 is None else ", and from float64 by more than float32 rounding explains"
                 raise ExportError(
-                    f"{path}: onnxruntime differs from torch by {diff.max():.3g} at batch {n}; "
-                    "the export is wrong, please report it"
+                    f"{path}: onnxruntime differs from torch by {np.abs(o - r).max():.3g} "
+                    f"at batch {n}{also}; the export is wrong, please report it"
                 )
     return worst
 
 
-def _within(diff: np.ndarray, ref: np.ndarray, n: int, kinks: bool) -> bool:
-    """diff <= ATOL + RTOL |ref| everywhere, or (kinks) in all but ceil(n KINK_FRACTION) examples,
-    those within KINK_ATOL + RTOL |ref|. NaN anywhere fails."""
-    ok = diff <= ATOL + RTOL * np.abs(ref)
+def _outputs(module: torch.nn.Module, inputs: Sequence[torch.Tensor]) -> list[np.ndarray]:
+    with torch.no_grad():
+        out = module(*inputs)
+    return [t.numpy() for t in ([out] if torch.is_tensor(out) else out)]
+
+
+def _float64_outputs(module: torch.nn.Module, inputs: Sequence[torch.Tensor]) -> list[np.ndarray] | None:
+    """The outputs of a float64 copy of `module` on `inputs` (floating ones cast), or None when
+    the module cannot run in float64."""
+    try:
+        exact = copy.deepcopy(module).double().eval()
+        return _outputs(exact, [t.double() if t.is_floating_point() else t for t in inputs])
+    except (RuntimeError, TypeError):
+        return None
+
+
+def _slack(ref32: np.ndarray, ref64: np.ndarray) -> float:
+    """FP32_ERROR_FACTOR times torch float32's worst error max |ref32 - ref64| on this output
+    (non-finite entries ignored)."""
+    err = np.abs(ref32 - ref64)
+    return FP32_ERROR_FACTOR * float(err[np.isfinite(err)].max(initial=0.0))
+
+
+def _within(diff: np.ndarray, ref: np.ndarray, n: int, kinks: bool, slack: float = 0.0) -> bool:
+    """diff <= ATOL + RTOL |ref| + slack everywhere, or (kinks) in all but ceil(n KINK_FRACTION)
+    examples, those within KINK_ATOL + RTOL |ref| + slack. NaN anywhere fails."""
+    ok = diff <= ATOL + RTOL * np.abs(ref) + slack
     if ok.all() or not kinks or ref.ndim == 0 or ref.shape[0] != n:
         return bool(ok.all())
     off = ~ok.reshape(n, -1).all(axis=1)
-    loose = diff[off] <= KINK_ATOL + RTOL * np.abs(ref[off])
+    loose = diff[off] <= KINK_ATOL + RTOL * np.abs(ref[off]) + slack
     return int(off.sum()) <= int(np.ceil(n * KINK_FRACTION)) and bool(loose.all())

@@ -121,3 +121,65 @@ def test_step_graphs_declare_kinks():
             0
         ].spec.kinks
     )
+
+
+class _Linear(torch.nn.Module):
+    """y = x W, the graph that gets exported."""
+
+    def __init__(self, scale: float = 1.0):
+        super().__init__()
+        self.w = torch.nn.Parameter(torch.randn(16, 16, generator=torch.Generator().manual_seed(3)) * scale)
+
+    def forward(self, x):
+        return x @ self.w
+
+
+class _IllConditioned(_Linear):
+    """The same map, but torch's float32 output carries an extra error of `noise` per element (as a
+    badly conditioned network's does: the hybrid Flow-GAN's fp32 is 2.2e-5 from fp64); float64 is
+    exact."""
+
+    def __init__(self, noise: float, scale: float = 1.0):
+        super().__init__(scale)
+        self.noise = noise
+
+    def forward(self, x):
+        y = super().forward(x)
+        return y + self.noise if y.dtype == torch.float32 else y
+
+
+def _inputs(n, gen):
+    return [torch.randn(n, 16, generator=gen)]
+
+
+@pytest.mark.parametrize(
+    "noise,scale,ok",
+    [
+        (0.0, 1.0, True),
+        (3e-5, 1.0, True),  # past the fp32 tolerance, but onnxruntime is at fp64: accepted
+        (3e-5, 1.01, False),  # a wrong graph is off from the float64 reference too
+        (1e-3, 1.01, False),  # and torch's own error does not hide a larger one
+    ],
+)
+def test_parity_falls_back_to_a_float64_reference(tmp_path, noise, scale, ok):
+    path = tmp_path / "linear.onnx"
+    export_onnx(_Linear(), _inputs(8, torch.Generator()), ["x"], ["y"], path)
+    module = _IllConditioned(noise, scale)
+    if ok:
+        assert check_parity(module, path, _inputs, ["x"]) >= noise * 0.99
+    else:
+        with pytest.raises(ExportError, match="and from float64 by more than float32 rounding explains"):
+            check_parity(module, path, _inputs, ["x"])
+
+
+def test_parity_without_a_float64_reference_is_strict(tmp_path):
+    """A module that cannot run in float64 gets the plain float32 check."""
+
+    class Fp32Only(_IllConditioned):
+        def double(self):
+            raise RuntimeError("float32 only")
+
+    path = tmp_path / "linear.onnx"
+    export_onnx(_Linear(), _inputs(8, torch.Generator()), ["x"], ["y"], path)
+    with pytest.raises(ExportError, match=r"differs from torch by 3.*e-05 at batch 1; the export is wrong"):
+        check_parity(Fp32Only(3e-5), path, _inputs, ["x"])
