@@ -53,8 +53,9 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("--etas", type=float, nargs="+", default=[0.01, 0.03, 0.1])
     ap.add_argument("--out", type=Path, default=Path("benchmarks/results/zoo_post_hoc.json"))
+    ap.add_argument("--threads", type=int, help="onnxruntime's CPU threads (default: its own choice)")
     a = ap.parse_args()
-    rt = Runtime("cpu")
+    rt = Runtime("cpu", threads=a.threads)
     base = open_bundle(a.base)
     val = make_evaluator(a.data, "train")  # selection: training images, not the test split
     test = make_evaluator(a.data, "test")

@@ -14,4 +14,5 @@ $GANFLOW train reweight --base "$run/best" --data "$MNIST" --out "$run-rw" --see
 [ -f "$bundles/dcgan-bce-s$seed-best/config.json" ] || $GANFLOW export "$run/best" --out "$bundles/dcgan-bce-s$seed-best"
 [ -f "$bundles/dcgan-bce-s$seed-rw/config.json" ] || $GANFLOW export "$run-rw" --out "$bundles/dcgan-bce-s$seed-rw"
 exec $PYTHON "$(dirname "$0")/post_hoc.py" --base "$bundles/dcgan-bce-s$seed-best" \
-  --reweighted "$bundles/dcgan-bce-s$seed-rw" --data "$MNIST" --out "benchmarks/results/zoo_post_hoc_s$seed.json"
+  --reweighted "$bundles/dcgan-bce-s$seed-rw" --data "$MNIST" --out "benchmarks/results/zoo_post_hoc_s$seed.json" \
+  --threads "$OMP_NUM_THREADS"
