@@ -113,7 +113,7 @@ def check_parity(
             misses.append(not _within(diff, r, n, kinks))
         if not any(misses):
             continue
-        refs64 = _float64_outputs(module, inputs) or [None] * len(refs)
+        refs64 = float64_outputs(module, inputs) or [None] * len(refs)
         for r, o, miss, r64 in zip(refs, outs, misses, refs64, strict=True):
             if miss and (r64 is None or not _within(np.abs(o - r64), r64, n, kinks, _slack(r, r64))):
                 also = "" if r64 is None else ", and from float64 by more than float32 rounding explains"
@@ -130,7 +130,7 @@ def _outputs(module: torch.nn.Module, inputs: Sequence[torch.Tensor]) -> list[np
     return [t.numpy() for t in ([out] if torch.is_tensor(out) else out)]
 
 
-def _float64_outputs(module: torch.nn.Module, inputs: Sequence[torch.Tensor]) -> list[np.ndarray] | None:
+def float64_outputs(module: torch.nn.Module, inputs: Sequence[torch.Tensor]) -> list[np.ndarray] | None:
     """The outputs of a float64 copy of `module` on `inputs` (floating ones cast), or None when
     the module cannot run in float64."""
     try:
