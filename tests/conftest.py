@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
@@ -21,6 +22,14 @@ class Block(importlib.abc.MetaPathFinder):
             raise ImportError("torch is blocked in this test")
 sys.meta_path.insert(0, Block())
 """
+
+
+def load_script(relpath: str):
+    """A script under the repository (e.g. "benchmarks/zoo/curves.py") loaded as a module."""
+    spec = importlib.util.spec_from_file_location(Path(relpath).stem, ROOT / relpath)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
 
 
 def ganflow(*args: str, env: dict | None = None, check: bool = True, timeout: float = 600):

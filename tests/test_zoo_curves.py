@@ -3,21 +3,17 @@ with the sample std (ddof=1) over the seeds."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.conftest import load_script
 
 
 def _curves():
-    spec = importlib.util.spec_from_file_location("zoo_curves", ROOT / "benchmarks" / "zoo" / "curves.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script("benchmarks/zoo/curves.py")
 
 
 def _log(path: Path, fids: dict[int, float]) -> Path:

@@ -3,24 +3,17 @@ base one unit (its mean over sampling seeds), with the sample std (ddof=1) over 
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.conftest import load_script
 
 
 def _pool():
-    spec = importlib.util.spec_from_file_location(
-        "zoo_pool_seeds", ROOT / "benchmarks" / "zoo" / "pool_seeds.py"
-    )
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script("benchmarks/zoo/pool_seeds.py")
 
 
 def _doc(plain: list[float], dgflow: list[float], chosen_label: str, complete: bool = True) -> dict:
