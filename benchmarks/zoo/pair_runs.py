@@ -70,7 +70,7 @@ def main() -> None:
     lines = [
         f"`{result['command']}`",
         "",
-        f"| metric | {la} | {lb} (training seeds {seeds}) | {lb} minus {la} |",
+        f"| metric | {la}, training seeds {' / '.join(map(str, seeds))} | {lb}, same seeds | {lb} - {la} |",
     ]
     lines.append("| --- | --- | --- | --- |")
     for k in keys:
