@@ -30,18 +30,18 @@ def per_training_seed(path: Path, method: str) -> dict[int, dict[str, float]]:
     rows = [r for r in json.loads(path.read_text())["rows"] if r["method"] == method]
     if not rows:
         raise SystemExit(f"error: {path} has no rows of method {method!r}: pass --a-method/--b-method")
-    runs: dict[int, set[str]] = {}
     by_seed: dict[int, list[dict]] = {}
     for r in rows:
-        seed = int(r["train"]["seed"])
-        runs.setdefault(seed, set()).add(r["run"])
-        by_seed.setdefault(seed, []).append(r["metrics"])
-    for seed, names in runs.items():
-        if len(names) > 1:
+        by_seed.setdefault(int(r["train"]["seed"]), []).append(r)
+    for seed, rs in by_seed.items():
+        if len(names := {r["run"] for r in rs}) > 1:
             raise SystemExit(
                 f"error: {path} holds {len(names)} runs with training seed {seed}: keep one per seed"
             )
-    return {s: {k: float(np.mean([m[k] for m in ms])) for k in ms[0]} for s, ms in sorted(by_seed.items())}
+    means = {}
+    for seed, rs in sorted(by_seed.items()):
+        means[seed] = {k: float(np.mean([r["metrics"][k] for r in rs])) for k in rs[0]["metrics"]}
+    return means
 
 
 def main() -> None:
