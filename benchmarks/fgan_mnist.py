@@ -5,9 +5,11 @@ Usage:
       [--width 64] [--seeds 0 1 2] [--losses f:gan f:kl ...] [--out FILE]
 Each (seed, loss) run trains, exports and evaluates on 10k samples against the test split; the
 summary gives, per loss, mean ± sample std (ddof=1) over the seeds and the paired difference to
-`--reference` on the same seed (same initialisation and data order). Runs that already finished
-under --work are reused, so an interrupted benchmark continues where it stopped. Runs go through
-the `ganflow` CLI.
+`--reference` on the same seed (same initialisation and data order). Each finished run also records
+its validation score (`val`: the trainer's last fid2k, against the training split), on which
+fgan_select_lr.py picks a learning rate per loss from several of these files, one per --lr. Runs
+that already finished under --work are reused, so an interrupted benchmark continues where it
+stopped (and an older file gains `val` by running it again). Runs go through the `ganflow` CLI.
 """
 
 from __future__ import annotations
@@ -23,9 +25,12 @@ from pathlib import Path
 from spread import summary  # benchmarks/spread.py (this script's folder is on sys.path)
 
 from ganflow.sampler.fsio import atomic_write_text
+from ganflow.training.config import TrainConfig
+from ganflow.training.jsonl import eval_values
 
 LOSSES = ["f:gan", "f:kl", "f:rkl", "f:pearson", "f:hellinger", "f:js"]
 METRICS = ("fid10k_mnist-test", "is10k", "precision10k_k3_mnist-test", "recall10k_k3_mnist-test")
+VALIDATION = "fid2k_mnist-train"  # the trainer's last in-training evaluation; never the test split
 
 
 def ganflow(*args: str) -> None:
@@ -59,7 +64,11 @@ def one_run(args: argparse.Namespace, loss: str, seed: int) -> dict:
                 "eval", str(bundle), "--data", args.data, "-n", "10000", "--seed", str(seed),
                 "--metrics", "fid,is,prdc", "--device", "cpu", "--out", str(out),
             )  # fmt: skip
-        return {"metrics": json.loads(out.read_text())["metrics"], "seconds": time.perf_counter() - t0}
+        return {
+            "metrics": json.loads(out.read_text())["metrics"],
+            "val": {VALIDATION: eval_values(run / "metrics.jsonl", VALIDATION).get(args.steps)},
+            "seconds": time.perf_counter() - t0,
+        }
     except RuntimeError as e:  # a divergence that blows up is a result too
         return {"error": str(e), "seconds": time.perf_counter() - t0}
 
@@ -103,6 +112,7 @@ def main() -> None:
         "command": " ".join(["python", *sys.argv]),
         "python": platform.python_version(),
         "setting": {"arch": "dcgan", "width": args.width, "steps": args.steps, "ema": None, "lr": args.lr,
+                    "lr_g": args.lr or TrainConfig.lr_g, "lr_d": args.lr or TrainConfig.lr_d,
                     "samples": 10000, "split": "mnist-test", "seeds": args.seeds},
         "runs": {loss: {} for loss in args.losses},
     }  # fmt: skip

@@ -30,3 +30,13 @@ class JsonlLog:
             f.write(json.dumps(clean, sort_keys=True, allow_nan=False) + "\n")
             f.flush()
             os.fsync(f.fileno())
+
+
+def eval_values(path: str | Path, key: str) -> dict[int, float]:
+    """{step: value of `key`} over the eval records of a metrics.jsonl (the last record of a step wins)."""
+    out = {}
+    for line in Path(path).read_text().splitlines():
+        rec = json.loads(line) if line.strip() else {}
+        if rec.get("kind") == "eval" and rec.get(key) is not None:
+            out[int(rec["step"])] = float(rec[key])
+    return out
