@@ -78,7 +78,8 @@ def select(by_lr: dict[float, dict], seeds: list[int]) -> dict[str, dict]:
         scores = {lr: val_score(runs, seeds) for lr, runs in cands.items()}
         out[loss] = {
             "validation": {
-                f"{lr:g}": {"failed": f, f"{VALIDATION}_mean": m} for lr, (f, m) in sorted(scores.items())
+                f"{lr:g}": {"failed": f, f"{VALIDATION}_mean": m if math.isfinite(m) else None}
+                for lr, (f, m) in sorted(scores.items())
             },
             "chosen_lr": min(scores, key=lambda lr: scores[lr]),
         }
@@ -105,6 +106,10 @@ def summarise(chosen: dict[str, dict], by_lr: dict[float, dict], seeds: list[int
             )
 
 
+def _num(x: float | None) -> str:
+    return "-" if x is None else f"{x:.1f}"
+
+
 def _cell(s: dict | None, signed: bool = False) -> str:
     if s is None:
         return "-"
@@ -127,7 +132,8 @@ def table(result: dict, reference: str) -> str:
     for loss, row in result["losses"].items():
         v = row["validation"]
         cells = [
-            f"{v[lr][f'{VALIDATION}_mean']:.1f} ({v[lr]['failed']})" if lr in v else "not run" for lr in lrs
+            "not run" if lr not in v else f"{_num(v[lr][f'{VALIDATION}_mean'])} ({v[lr]['failed']})"
+            for lr in lrs
         ]
         diff = _cell(row[f"{fid}_minus_{reference}"], signed=True)
         lines.append(

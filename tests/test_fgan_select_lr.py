@@ -75,6 +75,8 @@ def test_all_rates_failing_still_picks_the_fewest_failures(monkeypatch, tmp_path
     _main(monkeypatch, a, b, "--out", str(out))
     kl = json.loads(out.read_text())["losses"]["f:kl"]
     assert kl["chosen_lr"] == 1e-4 and kl["seeds_ok"] == [1] and kl["seeds_failed"] == [0]
+    assert kl["validation"]["0.0002"] == {"failed": 2, "fid2k_mnist-train_mean": None}  # strict JSON
+    assert "| f:kl | 9.0 (1) | - (2) | 0.0001 |" in out.with_suffix(".md").read_text()
     assert kl["fid10k_mnist-test_minus_f:gan"]["n"] == 1
 
 
