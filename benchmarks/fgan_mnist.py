@@ -9,7 +9,8 @@ summary gives, per loss, mean ± sample std (ddof=1) over the seeds and the pair
 its validation score (`val`: the trainer's last fid2k, against the training split), on which
 fgan_select_lr.py picks a learning rate per loss from several of these files, one per --lr. Runs
 that already finished under --work are reused, so an interrupted benchmark continues where it
-stopped (and an older file gains `val` by running it again). Runs go through the `ganflow` CLI.
+stopped (and an older file gains `val` by running it again); a reused run is marked `reused` and keeps
+its training time in `train_seconds` (the trainer's own log). Runs go through the `ganflow` CLI.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from spread import summary  # benchmarks/spread.py (this script's folder is on s
 
 from ganflow.sampler.fsio import atomic_write_text
 from ganflow.training.config import TrainConfig
-from ganflow.training.jsonl import eval_values
+from ganflow.training.jsonl import logged_values
 
 LOSSES = ["f:gan", "f:kl", "f:rkl", "f:pearson", "f:hellinger", "f:js"]
 METRICS = ("fid10k_mnist-test", "is10k", "precision10k_k3_mnist-test", "recall10k_k3_mnist-test")
@@ -47,8 +48,9 @@ def one_run(args: argparse.Namespace, loss: str, seed: int) -> dict:
     work = Path(args.work)
     run, bundle, out = work / name, work / f"{name}-bundle", work / f"{name}-eval.json"
     t0 = time.perf_counter()
+    trained_here = not (run / "config.json").exists()
     try:
-        if not (run / "config.json").exists():
+        if trained_here:
             ganflow(
                 "train", "gan", "--data", args.data, "--out", str(run), "--loss", loss,
                 "--arch", "dcgan", *(["--width", str(args.width)] if args.width else []),
@@ -66,8 +68,11 @@ def one_run(args: argparse.Namespace, loss: str, seed: int) -> dict:
             )  # fmt: skip
         return {
             "metrics": json.loads(out.read_text())["metrics"],
-            "val": {VALIDATION: eval_values(run / "metrics.jsonl", VALIDATION).get(args.steps)},
-            "seconds": time.perf_counter() - t0,
+            "val": {VALIDATION: logged_values(run / "metrics.jsonl", VALIDATION).get(args.steps)},
+            # the trainer's own clock, so that a run reused from --work keeps its real training time
+            "train_seconds": logged_values(run / "metrics.jsonl", "time_s", kind="train").get(args.steps),
+            "seconds": time.perf_counter() - t0,  # this invocation only: small for a reused run
+            "reused": not trained_here,
         }
     except RuntimeError as e:  # a divergence that blows up is a result too
         return {"error": str(e), "seconds": time.perf_counter() - t0}

@@ -32,11 +32,12 @@ class JsonlLog:
             os.fsync(f.fileno())
 
 
-def eval_values(path: str | Path, key: str) -> dict[int, float]:
-    """{step: value of `key`} over the eval records of a metrics.jsonl (the last record of a step wins)."""
+def logged_values(path: str | Path, key: str, kind: str = "eval") -> dict[int, float]:
+    """{step: value of `key`} over the `kind` records ("eval" or "train") of a metrics.jsonl (the last
+    record of a step wins)."""
     out = {}
     for line in Path(path).read_text().splitlines():
         rec = json.loads(line) if line.strip() else {}
-        if rec.get("kind") == "eval" and rec.get(key) is not None:
+        if rec.get("kind") == kind and rec.get(key) is not None:
             out[int(rec["step"])] = float(rec[key])
     return out

@@ -24,7 +24,7 @@ from spread import paired, summary  # noqa: E402
 
 from ganflow.sampler.fsio import atomic_write_bytes, atomic_write_text  # noqa: E402
 from ganflow.sampler.images import encode_png  # noqa: E402
-from ganflow.training.jsonl import eval_values  # noqa: E402
+from ganflow.training.jsonl import logged_values  # noqa: E402
 
 
 def _fmt(s: dict, signed: bool = False) -> str:
@@ -43,7 +43,7 @@ def main() -> None:
         sys.exit(
             f"error: {len(a.gan)} --gan logs and {len(a.fisgan)} --fisgan logs: give one of each per seed"
         )
-    gans, fiss = [eval_values(p, a.key) for p in a.gan], [eval_values(p, a.key) for p in a.fisgan]
+    gans, fiss = [logged_values(p, a.key) for p in a.gan], [logged_values(p, a.key) for p in a.fisgan]
     steps = sorted(set.intersection(*(set(r) for r in gans + fiss)))
     if not steps:
         sys.exit(f"error: the logs share no evaluation step with {a.key}")
