@@ -9,5 +9,4 @@ source "$(dirname "$0")/common.sh"
 loss=${1:?usage: dcgan.sh LOSS [SEED] [options], e.g. dcgan.sh f:hellinger 0}; shift
 seed=${1:-0}; shift || true
 exec $GANFLOW train gan --data "$MNIST" --out "$ZOO_OUT/dcgan-${loss//:/-}-s$seed" --seed "$seed" \
-  --arch dcgan --width 64 --loss "$loss" --ema 0.999 --lr-g 2e-4 --lr-d 2e-4 \
-  --steps 12000 --eval-every 1000 --sample-every 2000 --ckpt-every 500 --log-every 100 --no-progress "$@"
+  --loss "$loss" "${DCGAN_RECIPE[@]}" "${DCGAN_SCHEDULE[@]}" "$@"

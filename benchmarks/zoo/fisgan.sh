@@ -8,6 +8,6 @@
 source "$(dirname "$0")/common.sh"
 seed=${1:-0}; shift || true
 exec $GANFLOW train fisgan --data "$MNIST" --out "$ZOO_OUT/fisgan-s$seed" --seed "$seed" \
-  --arch dcgan --width 64 --loss bce --ema 0.999 --lr-g 2e-4 --lr-d 2e-4 \
+  --loss bce "${DCGAN_RECIPE[@]}" \
   --flow realnvp --refit-every 10 --refit-epochs 5 --norm hutchinson --probes 4 \
-  --steps 12000 --eval-every 1000 --sample-every 2000 --ckpt-every 500 --log-every 100 --no-progress "$@"
+  "${DCGAN_SCHEDULE[@]}" "$@"
