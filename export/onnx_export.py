@@ -29,6 +29,16 @@ KINK_FRACTION, KINK_ATOL = 1 / 32, 1e-2
 # tolerance. Two float32 implementations accumulate in different orders; on the hybrid Flow-GAN
 # (zoo/flowgan-hybrid-s0) torch fp32 is 1.5e-5 from fp64 and onnxruntime 2.1e-5 at batch 64.
 FP32_ERROR_FACTOR = 2.0
+# A batch that fails that too is decided by the exported file itself run in float64 (every float
+# tensor widened: the weights exactly, the constants from their float32 values): it must be within
+# the same bound of the module in float64. The file then computes the module's function, up to its
+# constants' float32 representation (a perturbation of the size of float32 rounding), and the
+# float32 gap is onnxruntime's accumulation order on a badly conditioned network: zoo/flowgan-adv-s2
+# at batch 64, onnxruntime 5.5e-4 from torch, torch's own float32 1.1e-4 from float64, the file in
+# float64 1.6e-4 (4 of 50176 values past the tolerance). Its float32 output must still be within
+# FP32_CAP + RTOL |x| of float64: past that the sampler's float32 images would not be the network's,
+# and the export is refused as too badly conditioned.
+FP32_CAP = 1e-2
 
 
 class ExportError(GanflowError):
@@ -91,13 +101,16 @@ def check_parity(
 
     A batch past the tolerance is checked once more against the module in float64: it passes
     when |ort - fp64| <= tolerance + FP32_ERROR_FACTOR * max |torch - fp64|, i.e. onnxruntime's
-    float32 error is of the size of torch's own. This admits a badly conditioned network (an
-    adversarially trained flow) and still refuses a wrong graph, which is off from both."""
+    float32 error is of the size of torch's own. Failing that, it passes when the file widened to
+    float64 meets that bound and onnxruntime's float32 stays within FP32_CAP of float64. This
+    admits a badly conditioned network (an adversarially trained flow) and still refuses a wrong
+    graph, which is off in float64 too."""
     import onnxruntime as ort
 
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     gen = torch.Generator().manual_seed(seed)
     worst = 0.0
+    wide = None  # the float64 session, made on the first batch that needs it
     module.eval()
     for n in batches:
         inputs = make_inputs(n, gen)
@@ -114,14 +127,45 @@ def check_parity(
         if not any(misses):
             continue
         refs64 = float64_outputs(module, inputs) or [None] * len(refs)
-        for r, o, miss, r64 in zip(refs, outs, misses, refs64, strict=True):
-            if miss and (r64 is None or not _within(np.abs(o - r64), r64, n, kinks, _slack(r, r64))):
-                also = "" if r64 is None else ", and from float64 by more than float32 rounding explains"
-                raise ExportError(
-                    f"{path}: onnxruntime differs from torch by {np.abs(o - r).max():.3g} "
-                    f"at batch {n}{also}; the export is wrong, please report it"
-                )
+        bad = [
+            i
+            for i, (r, o, miss, r64) in enumerate(zip(refs, outs, misses, refs64, strict=True))
+            if miss and (r64 is None or not _within(np.abs(o - r64), r64, n, kinks, _slack(r, r64)))
+        ]
+        if not bad:
+            continue
+        i = bad[0]
+        head = f"{path}: onnxruntime differs from torch by {np.abs(outs[i] - refs[i]).max():.3g} at batch {n}"
+        if refs64[i] is None:
+            raise ExportError(f"{head}; the export is wrong, please report it")
+        wide = _float64_session(path) if wide is None else wide
+        _float64_verdict(
+            wide, feeds, outs, refs64, [_slack(refs[j], refs64[j]) for j in bad], bad, n, kinks, head
+        )
     return worst
+
+
+def _float64_verdict(wide, feeds, outs, refs64, slacks, bad, n: int, kinks: bool, head: str) -> None:
+    """Raise ExportError unless the float64 session `wide` is within the tolerance plus `slacks`
+    of torch float64 `refs64` on the outputs `bad`, and the float32 `outs` within FP32_CAP."""
+    head += ", and from float64 by more than float32 rounding explains"
+    if isinstance(wide, str):
+        raise ExportError(f"{head} ({wide}); the export is wrong, please report it")
+    feeds64 = {k: v.astype(np.float64) if v.dtype == np.float32 else v for k, v in feeds.items()}
+    outs64 = wide.run(None, feeds64)
+    for j, slack in zip(bad, slacks, strict=True):
+        gap, drift = np.abs(outs64[j] - refs64[j]), np.abs(outs[j] - refs64[j])
+        if not _within(gap, refs64[j], n, kinks, slack):
+            raise ExportError(
+                f"{head}; run in float64 the file differs from torch float64 by {gap.max():.3g}: "
+                "the export is wrong, please report it"
+            )
+        if not (drift <= FP32_CAP + RTOL * np.abs(refs64[j])).all():
+            raise ExportError(
+                f"{head}; the graph is right in float64 but float32 moves the output by {drift.max():.3g}: "
+                "the network is too badly conditioned for a float32 bundle (retrain it, e.g. with a "
+                "smaller learning rate)"
+            )
 
 
 def _outputs(module: torch.nn.Module, inputs: Sequence[torch.Tensor]) -> list[np.ndarray]:
@@ -145,6 +189,46 @@ def _slack(ref32: np.ndarray, ref64: np.ndarray) -> float:
     (non-finite entries ignored)."""
     err = np.abs(ref32 - ref64)
     return FP32_ERROR_FACTOR * float(err[np.isfinite(err)].max(initial=0.0))
+
+
+def _float64_session(path: str | Path):
+    """An onnxruntime session on the graph at `path` with every float32 tensor widened to float64
+    (weights, constants, casts, inputs, outputs), or a reason string when there is none."""
+    import onnxruntime as ort
+
+    model = onnx.load(str(path))
+    _widen(model.graph)
+    try:
+        return ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    except Exception as e:  # onnxruntime raises its own types, e.g. NOT_IMPLEMENTED for an op
+        return f"no float64 re-check: onnxruntime cannot run it in float64: {str(e).splitlines()[0][:160]}"
+
+
+def _widen(graph: onnx.GraphProto) -> None:
+    """Turn every float32 tensor of `graph` (and its subgraphs) into float64, in place."""
+    F32, F64 = onnx.TensorProto.FLOAT, onnx.TensorProto.DOUBLE
+
+    def widen(t: onnx.TensorProto) -> None:
+        if t.data_type == F32:
+            t.CopyFrom(onnx.numpy_helper.from_array(onnx.numpy_helper.to_array(t).astype(np.float64), t.name))
+
+    for t in graph.initializer:
+        widen(t)
+    for v in (*graph.input, *graph.output):
+        if v.type.tensor_type.elem_type == F32:
+            v.type.tensor_type.elem_type = F64
+    del graph.value_info[:]  # onnxruntime infers the intermediate types again
+    for node in graph.node:
+        for a in node.attribute:
+            if a.type == onnx.AttributeProto.TENSOR:
+                widen(a.t)
+            elif a.name in ("to", "dtype") and a.type == onnx.AttributeProto.INT and a.i == F32:
+                a.i = F64
+            elif a.type == onnx.AttributeProto.GRAPH:
+                _widen(a.g)
+            elif a.type == onnx.AttributeProto.GRAPHS:
+                for g in a.graphs:
+                    _widen(g)
 
 
 def _within(diff: np.ndarray, ref: np.ndarray, n: int, kinks: bool, slack: float = 0.0) -> bool:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import onnx
 import pytest
 import torch
 
+from ganflow.export import onnx_export
 from ganflow.export.graph import EXPORTERS
 from ganflow.export.onnx_export import IR_VERSION, OPSET, ExportError, check_parity, export_onnx
 from ganflow.models import CRITICS, GENERATORS, build_component
@@ -183,3 +186,72 @@ def test_parity_without_a_float64_reference_is_strict(tmp_path):
     export_onnx(_Linear(), _inputs(8, torch.Generator()), ["x"], ["y"], path)
     with pytest.raises(ExportError, match=r"differs from torch by 3.*e-05 at batch 1; the export is wrong"):
         check_parity(Fp32Only(3e-5), path, _inputs, ["x"])
+
+
+class _Cancel(torch.nn.Module):
+    """y = (k x + c) - c: exact in float64, but float32 loses x's low bits to c's magnitude (about
+    half an ulp of c), the way a badly conditioned network amplifies rounding. With `conv`, a 1x1
+    convolution comes first (onnxruntime has no float64 Conv kernel)."""
+
+    def __init__(self, c: float, k: float = 1.0, conv: bool = False):
+        super().__init__()
+        self.c, self.k = c, k
+        self.conv = torch.nn.Conv2d(1, 1, 1, bias=False) if conv else None
+        if conv:
+            torch.nn.init.ones_(self.conv.weight)
+
+    def forward(self, x):
+        x = x if self.conv is None else self.conv(x)
+        return (x * self.k + self.c) - self.c
+
+
+class _Reference(_Cancel):
+    """The module the graph claims to be: the same function, but torch's float32 output is exact,
+    so only the graph's float32 carries the cancellation error (torch's own check cannot excuse it)."""
+
+    def forward(self, x):
+        if x.dtype == torch.float64:
+            return super().forward(x)
+        return x if self.conv is None else self.conv(x)
+
+
+@pytest.mark.parametrize(
+    "graph,match",
+    [
+        (_Cancel(1e4), None),  # off by 4.9e-4 in float32, exact in float64: the graph is right
+        (_Cancel(1e4, k=1.01), "run in float64 the file differs from torch float64 by 0.0"),  # wrong
+        (_Cancel(1e6), "the graph is right in float64 but float32 moves the output by 0.03"),  # past FP32_CAP
+        (_Cancel(1e4, conv=True), "no float64 re-check: onnxruntime cannot run it in float64"),
+    ],
+    ids=["ill-conditioned", "wrong", "too-ill", "no-float64-kernel"],
+)
+def test_parity_decides_by_the_file_in_float64(tmp_path, monkeypatch, graph, match):
+    conv = graph.conv is not None
+    shape = (1, 4, 4) if conv else (16,)
+
+    def inputs(n, gen):
+        return [torch.randn(n, *shape, generator=gen)]
+
+    path = tmp_path / "cancel.onnx"
+    export_onnx(graph, inputs(8, torch.Generator()), ["x"], ["y"], path)
+    module = _Reference(1e6 if graph.c == 1e6 else 1e4, conv=conv)
+    if match is None:
+        assert check_parity(module, path, inputs, ["x"]) > 1e-4  # past the tolerance, yet accepted
+        monkeypatch.setattr(onnx_export, "_float64_session", lambda path: "none")
+        with pytest.raises(ExportError, match=r"more than float32 rounding explains \(none\)"):
+            check_parity(module, path, inputs, ["x"])  # it was the float64 file that decided
+    else:
+        with pytest.raises(ExportError, match=match):
+            check_parity(module, path, inputs, ["x"])
+
+
+def test_adversarial_flow_gan_exports(tmp_path):
+    """zoo/flowgan-adv-s2's generator: onnxruntime is 5.5e-4 from torch at batch 64, past both the
+    tolerance and twice torch's own float32 error; run in float64 the file agrees, so it exports."""
+    from ganflow.export.graph import export_graph
+    from ganflow.models.checkpoint import load_modules
+
+    run = Path(__file__).parents[2] / "benchmarks/zoo/checkpoints/flowgan-adv-s2-final"
+    G = load_modules(run)[1]["generator"].eval()
+    (graph,) = EXPORTERS.get("generator")(G)
+    assert export_graph(graph, tmp_path / graph.spec.path) > 1e-4
