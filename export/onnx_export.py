@@ -138,7 +138,7 @@ def check_parity(
         head = f"{path}: onnxruntime differs from torch by {np.abs(outs[i] - refs[i]).max():.3g} at batch {n}"
         if refs64[i] is None:
             raise ExportError(f"{head}; the export is wrong, please report it")
-        wide = _float64_session(path) if wide is None else wide
+        wide = float64_session(path) if wide is None else wide
         _float64_verdict(
             wide, feeds, outs, refs64, [_slack(refs[j], refs64[j]) for j in bad], bad, n, kinks, head
         )
@@ -191,7 +191,7 @@ def _slack(ref32: np.ndarray, ref64: np.ndarray) -> float:
     return FP32_ERROR_FACTOR * float(err[np.isfinite(err)].max(initial=0.0))
 
 
-def _float64_session(path: str | Path):
+def float64_session(path: str | Path):
     """An onnxruntime session on the graph at `path` with every float32 tensor widened to float64
     (weights, constants, casts, inputs, outputs), or a reason string when there is none."""
     import onnxruntime as ort

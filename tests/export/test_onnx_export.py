@@ -237,7 +237,7 @@ def test_parity_decides_by_the_file_in_float64(tmp_path, monkeypatch, graph, mat
     module = _Reference(1e6 if graph.c == 1e6 else 1e4, conv=conv)
     if match is None:
         assert check_parity(module, path, inputs, ["x"]) > 1e-4  # past the tolerance, yet accepted
-        monkeypatch.setattr(onnx_export, "_float64_session", lambda path: "none")
+        monkeypatch.setattr(onnx_export, "float64_session", lambda path: "none")
         with pytest.raises(ExportError, match=r"more than float32 rounding explains \(none\)"):
             check_parity(module, path, inputs, ["x"])  # it was the float64 file that decided
     else:
