@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ import numpy as np
 
 from ganflow.export.card import model_card
 from ganflow.export.graph import cuda_placement, export_graph, graphs_of
-from ganflow.export.onnx_export import OPSET
+from ganflow.export.onnx_export import OPSET, ExportError
 from ganflow.models import load_modules
 from ganflow.models.checkpoint import WEIGHTS
 from ganflow.sampler.bundle import CARD, FORMAT_VERSION, MANIFEST, METHOD_DEFAULTS, load_bundle, sha256_file
@@ -26,10 +27,17 @@ STEP_METHODS = {"dgflow": "refine", "ddls": "ddls"}  # method -> its step graph 
 
 
 def export_bundle(
-    run: str | Path, out: str | Path, overwrite: bool = False, log=print, fp16: bool = False
+    run: str | Path,
+    out: str | Path,
+    overwrite: bool = False,
+    log=print,
+    fp16: bool = False,
+    skip: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Export every component of the run in `run` to `out`; returns the manifest. With `fp16`,
-    the components of export/fp16.py also get a validated fp16 variant.
+    the components of export/fp16.py also get a validated fp16 variant. Graphs named in `skip`
+    (e.g. "refine", when the DGflow step of a badly conditioned generator fails parity) are left
+    out and listed in the manifest's provenance.skipped; the methods that need them are then off.
 
     The bundle is built in a temporary folder beside `out` and renamed into place only after
     every graph passed the checker and the parity test, so `out` is complete or untouched.
@@ -44,13 +52,22 @@ def export_bundle(
             "one (a classifier is exported by `ganflow train classifier --onnx`)"
         )
     _check_finite(run, modules)
+    graphs = graphs_of(modules, meta)
+    _check_skip(run, skip, [g.component for g in graphs])
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = make_temp_dir(out)
     try:
         components = {}
-        for graph in graphs_of(modules, meta):
+        for graph in (g for g in graphs if g.component not in skip):
             spec, path = graph.spec, tmp / graph.spec.path
-            worst = export_graph(graph, path)
+            try:
+                worst = export_graph(graph, path)
+            except ExportError as e:
+                if graph.component == "generator":
+                    raise
+                raise ExportError(
+                    f"{e}; to export the rest of the bundle, pass --skip {graph.component}"
+                ) from None
             log(f"exported {graph.component}: {spec.path} (parity max |diff| {worst:.2e})")
             components[graph.component] = {
                 "path": spec.path,
@@ -78,6 +95,7 @@ def export_bundle(
                 "steps": summary.get("step"),
                 "metrics": summary.get("metrics", {}),
                 **{k: meta[k] for k in ("reweight", "base") if k in meta},
+                **({"skipped": sorted(skip)} if skip else {}),
             },
         }
         _step_defaults(manifest, modules, meta, log)
@@ -94,6 +112,17 @@ def export_bundle(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return manifest
+
+
+def _check_skip(run: Path, skip: Sequence[str], names: list[str]) -> None:
+    """Refuse skipping the generator (a bundle needs it) or a graph the run does not export."""
+    if "generator" in skip:
+        raise InputError("a bundle needs its generator: --skip takes the other graphs")
+    unknown = sorted(set(skip) - set(names))
+    if unknown:
+        raise InputError(
+            f"{run} exports no {', '.join(unknown)} graph: --skip takes one of {', '.join(names)}"
+        )
 
 
 def _check_finite(run: Path, modules: dict) -> None:

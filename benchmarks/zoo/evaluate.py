@@ -4,11 +4,12 @@ precision/recall/density/coverage of 10k plain samples in the shipped classifier
 
 Usage: python benchmarks/zoo/evaluate.py RUN [RUN ...] --data ../shared/data/mnist.npz
          [--out benchmarks/results/zoo_mnist.json] [--n 10000] [--final] [--methods plain flow]
-         [--metrics fid is prdc nll] [--seeds 0 1 2]
+         [--metrics fid is prdc nll] [--seeds 0 1 2] [--skip refine]
 (`--methods`: sampling methods to evaluate each run with, e.g. `flow` for a FIS-GAN's prior Q;
 `--metrics`: add `nll` for a Flow-GAN, the test images' likelihood in nats/image and bits/dim;
 `--seeds`: sampling seeds, 10k samples each; with more than one, the JSON's `summary` holds each
-run and method's mean and sample std (ddof=1) over them, n said.)
+run and method's mean and sample std (ddof=1) over them, n said; `--skip`: graphs left out of the
+bundles, e.g. `refine` for a generator whose DGflow step is too badly conditioned for float32.)
 Prints one row per run and writes the JSON (and a .md table beside it).
 """
 
@@ -42,12 +43,13 @@ def evaluate_run(
     method: str = "plain",
     metrics: list[str] = METRICS,
     seed: int = 0,
+    skip: list[str] | None = None,
 ) -> dict:
     ckpt = run if final or not (run / "best" / "config.json").is_file() else run / "best"
     meta = json.loads((ckpt / "config.json").read_text())
     bundle = work / f"{run.name}-{'final' if ckpt == run else 'best'}"
     if not (bundle / "config.json").is_file():
-        export_bundle(ckpt, bundle, log=lambda *a: None)
+        export_bundle(ckpt, bundle, log=lambda *a: None, skip=skip or ())
     t0 = time.perf_counter()
     r = evaluate(
         bundle,
@@ -65,6 +67,7 @@ def evaluate_run(
         "step": meta["summary"]["step"],
         "selected_by": meta.get("selected_by"),
         "train": meta.get("train", {}),
+        **({"skipped_graphs": list(skip)} if skip else {}),
         "metrics": r["metrics"],
         "n": r["n"],
         "seconds": time.perf_counter() - t0,
@@ -82,11 +85,12 @@ def main() -> None:
     ap.add_argument("--methods", nargs="+", default=["plain"])
     ap.add_argument("--metrics", nargs="+", default=METRICS)
     ap.add_argument("--seeds", type=int, nargs="+", default=[0], help="sampling seeds")
+    ap.add_argument("--skip", nargs="+", default=[], help="graphs left out of every bundle (export --skip)")
     a = ap.parse_args()
     a.work.mkdir(parents=True, exist_ok=True)
     rows = []
     for run, method, seed in ((r, m, s) for r in a.runs for m in a.methods for s in a.seeds):
-        row = evaluate_run(run, a.data, a.n, a.final, a.work, method, a.metrics, seed)
+        row = evaluate_run(run, a.data, a.n, a.final, a.work, method, a.metrics, seed, a.skip)
         rows.append(row)
         print(
             run,

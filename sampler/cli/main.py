@@ -56,13 +56,13 @@ def _root(
 # --- export ------------------------------------------------------------------------------------
 
 
-def _export(run: Path, out: Path, overwrite: bool, fp16: bool = False) -> dict:
+def _export(run: Path, out: Path, overwrite: bool, fp16: bool = False, skip: list[str] | None = None) -> dict:
     need_torch("export")
     from ganflow.export import export_bundle
     from ganflow.models.checkpoint import CheckpointError
 
     try:
-        return export_bundle(run, out, overwrite=overwrite, log=typer.echo, fp16=fp16)
+        return export_bundle(run, out, overwrite=overwrite, log=typer.echo, fp16=fp16, skip=skip or ())
     except CheckpointError as e:
         raise InputError(str(e)) from None
 
@@ -75,9 +75,12 @@ def export(
     fp16: bool = typer.Option(
         False, help="also write fp16 variants of generator, critic, weight and refine graphs (validated)"
     ),
+    skip: list[str] = typer.Option(
+        None, help="leave out this graph (repeatable), e.g. refine: the methods needing it are then off"
+    ),
 ) -> None:
     """Export a trained run to an ONNX bundle, checked against PyTorch."""
-    manifest = _export(run, out, overwrite, fp16)
+    manifest = _export(run, out, overwrite, fp16, skip)
     typer.echo(f"wrote bundle {out} ({', '.join(sorted(manifest['components']))})")
 
 
