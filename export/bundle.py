@@ -62,12 +62,11 @@ def export_bundle(
             spec, path = graph.spec, tmp / graph.spec.path
             try:
                 worst = export_graph(graph, path)
-            except ExportError as e:
-                if graph.component == "generator":
-                    raise
-                raise ExportError(
-                    f"{e}; to export the rest of the bundle, pass --skip {graph.component}"
-                ) from None
+            except ExportError as e:  # name the graph, not the temporary folder it was written to
+                msg = str(e).replace(str(path), f"{graph.component} ({spec.path})")
+                if graph.component != "generator":
+                    msg += f"; to export the rest of the bundle, pass --skip {graph.component}"
+                raise ExportError(msg) from None
             log(f"exported {graph.component}: {spec.path} (parity max |diff| {worst:.2e})")
             components[graph.component] = {
                 "path": spec.path,
