@@ -21,10 +21,11 @@ from ganflow.export.onnx_export import ATOL, RTOL, float64_outputs, float64_sess
 from ganflow.models.checkpoint import load_modules
 
 
-def _gap(x: np.ndarray, x64: np.ndarray) -> str:
+def _gap(x: np.ndarray, x64: np.ndarray) -> tuple[str, str]:
+    """max |x - x64| and how many values are past the parity tolerance, as text."""
     err = np.abs(x - x64)
     past = int((err > ATOL + RTOL * np.abs(x64)).sum())
-    return f"{err.max():.3g} ({past} of {err.size} past tolerance)"
+    return f"{err.max():.3g}", f"{past} of {err.size} past tolerance"
 
 
 def main() -> None:
@@ -39,9 +40,7 @@ def main() -> None:
         with torch.no_grad():
             x32 = G(z).double().numpy()
         (x64,) = float64_outputs(G, [z])
-        err = np.abs(x32 - x64)
-        past = int((err > ATOL + RTOL * np.abs(x64)).sum())
-        print(f"{path}: max |fp32 - fp64| {err.max():.3g}, {past} of {err.size} past tolerance")
+        print(f"{path}: max |fp32 - fp64| {', '.join(_gap(x32, x64))}")
         if a.onnx:
             import onnxruntime as ort
 
@@ -55,8 +54,8 @@ def main() -> None:
                 )[0]
                 wide = float64_session(file)
                 o64 = wide.run(None, {name: z.double().numpy()})[0] if not isinstance(wide, str) else None
-            print(f"  onnxruntime fp32 - fp64: {_gap(o32, x64)}")
-            print(f"  the file in fp64 - fp64: {_gap(o64, x64) if o64 is not None else wide}")
+            for what, out in (("onnxruntime fp32", o32), ("the file in fp64", o64)):
+                print(f"  {what} - fp64: " + ("{} ({})".format(*_gap(out, x64)) if out is not None else wide))
 
 
 if __name__ == "__main__":
