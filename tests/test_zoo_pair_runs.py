@@ -51,6 +51,10 @@ def test_pairs_by_training_seed_with_each_seed_one_unit(monkeypatch, tmp_path):
         "| fid10k_mnist-test | 122 / 130 | 150 / 122 | +10 ± 25.5 (n = 2, ddof=1) |"
         in out.with_suffix(".md").read_text()
     )
+    gan_arm = r["arms"]["GAN"]["fid10k_mnist-test"]  # 122 and 130 over the paired seeds 0 and 1
+    assert gan_arm["mean"] == pytest.approx(126.0) and gan_arm["std_ddof1"] == pytest.approx(8 / 2**0.5)
+    assert r["arms"]["FIS-GAN"]["fid10k_mnist-test"]["mean"] == pytest.approx(136.0)
+    assert "| fid10k_mnist-test | 126 ± 5.66 | 136 ± 19.8 |" in out.with_suffix(".md").read_text()
 
 
 def test_refuses_ambiguous_or_unpaired_input(monkeypatch, tmp_path):

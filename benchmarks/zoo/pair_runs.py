@@ -1,7 +1,8 @@
 """Two arms trained with the same training seeds (e.g. FIS-GAN against the GAN with the same G,
 trainer and seed), each evaluated by evaluate.py: per training seed (the checkpoint's `train.seed`)
 each arm's mean over its sampling seeds, then B minus A paired by training seed, with the mean,
-sample std (ddof=1), n and t over the training seeds. The training seeds are the unit.
+sample std (ddof=1), n and t over the training seeds, and each arm's own mean and sample std over
+the same training seeds (`arms`). The training seeds are the unit.
 
 Usage: python benchmarks/zoo/pair_runs.py --a GAN_EVAL.json [--a-method plain]
          --b FIS_EVAL.json [--b-method flow] [--labels GAN FIS-GAN] --out RESULT.json
@@ -19,7 +20,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/: the shared spread helpers
 
-from spread import paired  # noqa: E402
+from spread import paired, summary  # noqa: E402
 
 from ganflow.sampler.fsio import atomic_write_text  # noqa: E402
 
@@ -44,6 +45,10 @@ def per_training_seed(path: Path, method: str) -> dict[int, dict[str, float]]:
     return means
 
 
+def _mean_std(s: dict) -> str:
+    return f"{s['mean']:.4g}" + ("" if s["std_ddof1"] is None else f" ± {s['std_ddof1']:.3g}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--a", type=Path, required=True)
@@ -59,11 +64,13 @@ def main() -> None:
         raise SystemExit(f"error: {a.a} and {a.b} share no training seed: evaluate runs of the same seeds")
     keys = [k for k in arm_a[seeds[0]] if all(k in arm_a[s] and k in arm_b[s] for s in seeds)]
     la, lb = a.labels
+    arms = {la: arm_a, lb: arm_b}
     result = {
         "command": "python " + " ".join(sys.argv),
         "unit": "training seed; each arm's value per seed is its mean over sampling seeds",
         "training_seeds": seeds,
         "per_seed": {str(s): {la: arm_a[s], lb: arm_b[s]} for s in seeds},
+        "arms": {lab: {k: summary([arm[s][k] for s in seeds]) for k in keys} for lab, arm in arms.items()},
         "difference": {k: paired([arm_a[s][k] for s in seeds], [arm_b[s][k] for s in seeds]) for k in keys},
     }
     atomic_write_text(a.out, json.dumps(result, indent=2, sort_keys=True) + "\n")
@@ -79,6 +86,10 @@ def main() -> None:
         va = " / ".join(f"{arm_a[s][k]:.4g}" for s in seeds)
         vb = " / ".join(f"{arm_b[s][k]:.4g}" for s in seeds)
         lines.append(f"| {k} | {va} | {vb} | {d['mean']:+.4g} ± {std} (n = {d['n']}, ddof=1) |")
+    lines += ["", f"Each arm over the same training seeds (mean ± sample std, ddof=1, n = {len(seeds)}):", ""]
+    lines += [f"| metric | {la} | {lb} |", "| --- | --- | --- |"]
+    for k in keys:
+        lines.append(f"| {k} | " + " | ".join(_mean_std(result["arms"][lab][k]) for lab in (la, lb)) + " |")
     atomic_write_text(a.out.with_suffix(".md"), "\n".join(lines) + "\n")
     print("\n".join(lines))
 
